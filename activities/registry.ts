@@ -1,0 +1,20 @@
+// Registry activities: register versions, move aliases, record run outcomes. Short I/O, idempotent.
+import { registerModelVersion, setAlias, setTrainingRunStatus } from '../lib/registry/registry.js';
+import type { AliasMove, ModelVersion, NewModelVersion } from '../lib/registry/types.js';
+import type { ActivityDeps } from './deps.js';
+import { withFailureMapping } from './failures.js';
+
+export function createRegistryActivities(deps: ActivityDeps) {
+  return {
+    async registerModelVersion(v: NewModelVersion): Promise<Pick<ModelVersion, 'modelName' | 'version' | 'sha256'>> {
+      const mv = await withFailureMapping(() => registerModelVersion(deps.db, v));
+      return { modelName: mv.modelName, version: mv.version, sha256: mv.sha256 };
+    },
+    async setModelAlias(move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
+      return withFailureMapping(() => setAlias(deps.db, move));
+    },
+    async setTrainingRunStatus(runId: string, status: string): Promise<void> {
+      await setTrainingRunStatus(deps.db, runId, status);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// Builds the Fastify app as a plugin tree: shared schemas and error handling first, then one route module per resource.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../lib/config.js';
+import { Predictor } from '../lib/serving/predictor.js';
+import type { ArtifactStore } from '../lib/storage/artifacts.js';
+import type { Db } from '../lib/storage/db.js';
+import { errorHandler } from './errors.js';
+import approvalRoutes from './routes/approvals.js';
+import datasetRoutes from './routes/datasets.js';
+import healthRoutes from './routes/health.js';
+import modelRoutes from './routes/models.js';
+import trainingRunRoutes from './routes/training-runs.js';
+import { ErrorResponse } from './schemas.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  artifacts: ArtifactStore;
+  client: Client;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+    predictor: Predictor;
+  }
+}
+
+export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: deps.config.logLevel }, bodyLimit: 16 * 1024 * 1024, ...opts }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('deps', deps);
+  app.decorate('predictor', new Predictor({ db: deps.db, artifacts: deps.artifacts }));
+  app.addHook('onClose', async () => app.predictor.close());
+  app.addSchema(ErrorResponse);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: `No route ${request.method} ${request.url}`, code: 'NotFoundError' });
+  });
+  await app.register(healthRoutes);
+  await app.register(datasetRoutes, { prefix: '/v1/datasets' });
+  await app.register(trainingRunRoutes, { prefix: '/v1/training-runs' });
+  await app.register(approvalRoutes, { prefix: '/v1/approvals' });
+  await app.register(modelRoutes, { prefix: '/v1/models' });
+  return app;
+}

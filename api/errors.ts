@@ -1,0 +1,61 @@
+// The one place domain and Temporal errors become HTTP answers; 5xx never leak internals.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, TemporalFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { MlcycleError } from '../lib/errors.js';
+
+const STATUS_BY_TYPE: Record<string, number> = {
+  ValidationError: 400,
+  DatasetSourceError: 400,
+  ConfigError: 400,
+  NotFoundError: 404,
+  ConflictError: 409,
+  OnnxParityError: 422,
+  ArtifactIntegrityError: 500,
+};
+
+export interface ErrorBody {
+  error: string;
+  code: string;
+}
+
+/** The innermost ApplicationFailure in a Temporal failure chain: that is where the domain error type lives. */
+function applicationFailure(err: unknown): ApplicationFailure | undefined {
+  let found: ApplicationFailure | undefined;
+  let cur: unknown = err;
+  while (cur instanceof Error) {
+    if (cur instanceof ApplicationFailure) found = cur;
+    cur = (cur as TemporalFailure).cause;
+  }
+  return found;
+}
+
+/** Maps an error to a status and a body a user can act on. */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof WorkflowNotFoundError) {
+    return { status: 404, body: { error: `Workflow ${err.workflowId} was not found.`, code: 'NotFoundError' } };
+  }
+  if (err instanceof WorkflowFailedError || err instanceof WorkflowUpdateFailedError) {
+    const app = applicationFailure(err);
+    if (app?.type && STATUS_BY_TYPE[app.type] && STATUS_BY_TYPE[app.type] < 500) {
+      return { status: STATUS_BY_TYPE[app.type], body: { error: app.message, code: app.type } };
+    }
+    return { status: 500, body: { error: `The workflow failed: ${app?.message ?? err.message}`, code: 'WorkflowFailed' } };
+  }
+  if (err instanceof MlcycleError) {
+    const status = STATUS_BY_TYPE[err.name] ?? 500;
+    return { status, body: { error: status < 500 ? err.message : 'Internal error; see the server log.', code: err.name } };
+  }
+  const fe = err as FastifyError;
+  if (fe.validation) return { status: 400, body: { error: fe.message, code: 'ValidationError' } };
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, body: { error: fe.message, code: fe.code ?? 'BadRequest' } };
+  }
+  return { status: 500, body: { error: 'Internal error; see the server log.', code: 'InternalError' } };
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = toHttpError(err);
+  if (status >= 500) request.log.error({ err }, 'request failed');
+  void reply.status(status).send(body);
+}

@@ -1,0 +1,98 @@
+// /v1/training-runs: start the training workflow and read its live status through its query.
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { getDatasetVersion } from '../../lib/data/datasets.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
+import { MODEL_NAME_PATTERN } from '../../lib/registry/types.js';
+import { resolveParams } from '../../lib/training/train.js';
+import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
+import { errors } from '../schemas.js';
+
+const StartBody = Type.Object(
+  {
+    modelName: Type.String({ pattern: MODEL_NAME_PATTERN }),
+    datasetVersionId: Type.String({ minLength: 1 }),
+    target: Type.String({ minLength: 1 }),
+    features: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true })),
+    params: Type.Optional(
+      Type.Object(
+        {
+          C: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          maxIterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          validationFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+          seed: Type.Optional(Type.Integer()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    startedBy: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const Decision = Type.Object({ approver: Type.String(), reason: Type.String(), approved: Type.Boolean(), at: Type.String() });
+
+const RunStatus = Type.Object({
+  id: Type.String(),
+  workflowStatus: Type.String(),
+  stage: Type.Optional(Type.String()),
+  modelName: Type.Optional(Type.String()),
+  version: Type.Optional(Type.Integer()),
+  metrics: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  maxAbsDiff: Type.Optional(Type.Number()),
+  decision: Type.Optional(Decision),
+  failure: Type.Optional(Type.String()),
+});
+
+const trainingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/',
+    { schema: { body: StartBody, response: { 202: Type.Object({ id: Type.String(), statusUrl: Type.String() }), ...errors(400) } } },
+    async (request, reply) => {
+      const body = request.body;
+      resolveParams(body.params);
+      const dataset = await getDatasetVersion(app.deps.db, body.datasetVersionId).catch((err) => {
+        throw err instanceof NotFoundError ? new ValidationError(err.message) : err;
+      });
+      const columns = dataset.columns.map((c) => c.name);
+      for (const col of [body.target, ...(body.features ?? [])]) {
+        if (!columns.includes(col)) throw new ValidationError(`Column ${JSON.stringify(col)} is not in dataset ${dataset.id}; its columns are ${columns.join(', ')}.`);
+      }
+      const id = `train-${body.modelName}-${randomUUID().slice(0, 8)}`;
+      await app.deps.client.workflow.start(trainingWorkflow, {
+        workflowId: id,
+        taskQueue: app.deps.config.taskQueues.orchestration,
+        args: [body],
+        staticSummary: `Train ${body.modelName} on ${dataset.id}`,
+        staticDetails: `Target \`${body.target}\`, ${dataset.rowCount} rows. Approve with the \`approve\` Update ({"approver": "...", "reason": "..."}).`,
+      });
+      return reply.status(202).send({ id, statusUrl: `/v1/training-runs/${id}` });
+    },
+  );
+
+  app.get(
+    '/:id',
+    { schema: { params: Type.Object({ id: Type.String() }), response: { 200: RunStatus, ...errors(404) } } },
+    async (request) => {
+      const handle = app.deps.client.workflow.getHandle(request.params.id);
+      const description = await handle.describe();
+      if (description.type !== trainingWorkflow.name) throw new NotFoundError(`${request.params.id} is not a training run.`);
+      const status = await handle.query(statusQuery).catch(() => undefined);
+      let failure: string | undefined;
+      if (description.status.name === 'FAILED') {
+        failure = await handle.result().then(
+          () => undefined,
+          (err: Error) => {
+            let cur: Error | undefined = err;
+            while ((cur as { cause?: Error })?.cause) cur = (cur as { cause?: Error }).cause;
+            return cur?.message ?? err.message;
+          },
+        );
+      }
+      return { id: request.params.id, workflowStatus: description.status.name, ...status, failure };
+    },
+  );
+};
+
+export default trainingRunRoutes;

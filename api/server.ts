@@ -1,0 +1,26 @@
+// Standalone API process: `npm run api`. Listens, and on SIGINT/SIGTERM drains and closes.
+import { loadConfig } from '../lib/config.js';
+import { startRuntime } from '../workers/runtime.js';
+import { buildApp } from './app.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await startRuntime(config, (m) => console.log(m));
+  const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client });
+  const stop = async () => {
+    await app.close();
+    await runtime.close();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(0)));
+  try {
+    await app.listen({ host: config.api.host, port: config.api.port });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

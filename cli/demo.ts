@@ -1,0 +1,70 @@
+// The main job of `npm start`: ingest the demo dataset, train a model through the API, and print next steps.
+import { DEMO_DATASET, writeCreditCsv } from '../lib/demo/credit-dataset.js';
+
+interface DemoOptions {
+  apiUrl: string;
+  dataDir: string;
+  temporalAddress: string;
+  namespace: string;
+  uiUrl?: string;
+  log: (msg: string) => void;
+}
+
+async function call<T>(apiUrl: string, method: string, route: string, body?: unknown): Promise<T> {
+  const res = await fetch(apiUrl + route, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T & { error?: string };
+  if (!res.ok) throw new Error(`${method} ${route} answered ${res.status}: ${json.error ?? JSON.stringify(json)}`);
+  return json;
+}
+
+export async function runDemo(o: DemoOptions): Promise<string> {
+  const csv = await writeCreditCsv(o.dataDir);
+  const dataset = await call<{ id: string; rowCount: number; created: boolean }>(o.apiUrl, 'POST', '/v1/datasets', { name: DEMO_DATASET.name, uri: csv });
+  o.log(`Dataset ${dataset.id}: ${dataset.rowCount} rows (${dataset.created ? 'new version' : 'already ingested, reused'})`);
+
+  const run = await call<{ id: string }>(o.apiUrl, 'POST', '/v1/training-runs', {
+    modelName: DEMO_DATASET.modelName,
+    datasetVersionId: dataset.id,
+    target: DEMO_DATASET.target,
+    features: [...DEMO_DATASET.features],
+    startedBy: 'demo',
+  });
+  o.log(`Training run ${run.id} started`);
+
+  const deadline = Date.now() + 5 * 60_000;
+  let status: { stage?: string; workflowStatus: string; version?: number; metrics?: Record<string, number>; failure?: string };
+  for (;;) {
+    status = await call(o.apiUrl, 'GET', `/v1/training-runs/${run.id}`);
+    if (status.stage === 'awaiting_approval' || status.workflowStatus !== 'RUNNING') break;
+    if (Date.now() > deadline) throw new Error(`Training run ${run.id} did not reach approval within 5 minutes (stage ${status.stage}).`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (status.stage !== 'awaiting_approval') throw new Error(`Training run ${run.id} ended ${status.workflowStatus}: ${status.failure ?? 'see the Web UI'}`);
+
+  const m = status.metrics ?? {};
+  const input = JSON.stringify({ approver: 'you@example.com', reason: 'validation metrics look good' });
+  const example = JSON.stringify({ rows: [{ income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utilization: 0.83 }] });
+  const lines = [
+    '',
+    `Model ${DEMO_DATASET.modelName} version ${status.version} is trained and waits for approval.`,
+    `  validation accuracy ${m.accuracy?.toFixed(3)}, log loss ${m.log_loss?.toFixed(3)}`,
+    '',
+    'Approve it (any one of):',
+    `  curl -s -X POST ${o.apiUrl}/v1/approvals/${run.id} -H 'content-type: application/json' \\`,
+    `       -d '{"decision":"approve","approver":"you@example.com","reason":"validation metrics look good"}'`,
+    `  npx tsx cli/mlcycle.ts approve ${run.id} --approver you@example.com --reason "validation metrics look good"`,
+    `  temporal workflow update execute --address ${o.temporalAddress} --namespace ${o.namespace} \\`,
+    `       --workflow-id ${run.id} --name approve --input '${input}'`,
+    ...(o.uiUrl ? [`  or open ${o.uiUrl}/namespaces/${o.namespace}/workflows/${run.id} to inspect the run`] : []),
+    '',
+    'Then score it:',
+    `  curl -s -X POST ${o.apiUrl}/v1/models/${DEMO_DATASET.modelName}/predict -H 'content-type: application/json' -d '${example}'`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+  return run.id;
+}

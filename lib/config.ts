@@ -1,0 +1,142 @@
+// The one typed configuration object, validated once at start-up from the environment.
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+import { taskQueues } from './task-queues.js';
+
+export interface Config {
+  /** Root of all local state (embedded Postgres, dev-server history, artifacts). */
+  dataDir: string;
+  artifactDir: string;
+  /** Postgres URL; undefined means "run the embedded Postgres". */
+  databaseUrl?: string;
+  embeddedPostgresPort: number;
+  temporal: {
+    /** host:port of a Temporal frontend; undefined means "start the embedded dev server". */
+    address?: string;
+    namespace: string;
+    cliPath?: string;
+    devServerPort: number;
+    uiPort: number;
+  };
+  /** `orchestration` takes workflows and light activities; `train` (derived) takes CPU-heavy ones. */
+  taskQueues: { orchestration: string; train: string };
+  /** How many CPU-heavy activities one training worker runs at once. */
+  trainConcurrency: number;
+  api: { host: string; port: number };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Defaults that other modules (docker-compose check, README) refer to. */
+export const DEFAULTS = {
+  dataDir: '.data',
+  namespace: 'default',
+  devServerPort: 7233,
+  uiPort: 8233,
+  embeddedPostgresPort: 5433,
+  apiHost: '127.0.0.1',
+  apiPort: 3000,
+  orchestrationQueue: 'mlcycle',
+  trainConcurrency: 1,
+} as const;
+
+/** Every variable `loadConfig` reads, so docs and the compose file can be checked against it. */
+export const ENV_VARS = [
+  'MLCYCLE_DATA_DIR',
+  'ARTIFACT_DIR',
+  'DATABASE_URL',
+  'MLCYCLE_EMBEDDED_PG_PORT',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_CLI_PATH',
+  'MLCYCLE_TEMPORAL_PORT',
+  'MLCYCLE_TEMPORAL_UI_PORT',
+  'MLCYCLE_TASK_QUEUE',
+  'MLCYCLE_TRAIN_CONCURRENCY',
+  'API_HOST',
+  'API_PORT',
+  'LOG_LEVEL',
+] as const;
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a TCP port; set it to an integer between 0 and 65535 or unset it to use ${fallback}.`);
+  }
+  return n;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be a positive integer; unset it to use ${fallback}.`);
+  }
+  return n;
+}
+
+function nonEmpty(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (raw.trim() === '') throw new ConfigError(`${name} is set but empty; give it a value or unset it to use "${fallback}".`);
+  return raw.trim();
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`DATABASE_URL is not a URL; use postgres://user:password@host:5432/db, or unset it to run the embedded Postgres.`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// (got ${url.protocol}//); unset it to run the embedded Postgres.`);
+  }
+  return raw;
+}
+
+function temporalAddress(env: Env): string | undefined {
+  const raw = env.TEMPORAL_ADDRESS;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[^\s:/]+:\d{1,5}$/.test(raw)) {
+    throw new ConfigError(`TEMPORAL_ADDRESS=${JSON.stringify(raw)} must be host:port (for example localhost:7233); unset it to start the embedded dev server.`);
+  }
+  return raw;
+}
+
+/** Reads and validates the environment. Throws ConfigError naming the variable and the fix. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const dataDir = path.resolve(cwd, nonEmpty(env, 'MLCYCLE_DATA_DIR', DEFAULTS.dataDir));
+  const logLevel = nonEmpty(env, 'LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}.`);
+  }
+  return {
+    dataDir,
+    artifactDir: path.resolve(cwd, env.ARTIFACT_DIR || path.join(dataDir, 'artifacts')),
+    databaseUrl: databaseUrl(env),
+    embeddedPostgresPort: port(env, 'MLCYCLE_EMBEDDED_PG_PORT', DEFAULTS.embeddedPostgresPort),
+    temporal: {
+      address: temporalAddress(env),
+      namespace: nonEmpty(env, 'TEMPORAL_NAMESPACE', DEFAULTS.namespace),
+      cliPath: env.TEMPORAL_CLI_PATH || undefined,
+      devServerPort: port(env, 'MLCYCLE_TEMPORAL_PORT', DEFAULTS.devServerPort),
+      uiPort: port(env, 'MLCYCLE_TEMPORAL_UI_PORT', DEFAULTS.uiPort),
+    },
+    taskQueues: taskQueues(nonEmpty(env, 'MLCYCLE_TASK_QUEUE', DEFAULTS.orchestrationQueue)),
+    trainConcurrency: positiveInt(env, 'MLCYCLE_TRAIN_CONCURRENCY', DEFAULTS.trainConcurrency),
+    api: {
+      host: nonEmpty(env, 'API_HOST', DEFAULTS.apiHost),
+      port: port(env, 'API_PORT', DEFAULTS.apiPort),
+    },
+    logLevel: logLevel as Config['logLevel'],
+  };
+}

@@ -1,0 +1,45 @@
+// Domain errors. Temporal uses the class name as the failure type, so retry
+// policies and the API's error handler can name them.
+
+/** Base class: `name` is the subclass name, so it survives serialisation as the failure type. */
+export class MlcycleError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An environment variable or option has a value we cannot use. */
+export class ConfigError extends MlcycleError {}
+
+/** A runtime dependency (Postgres, Temporal, the Temporal CLI) could not be reached or started. */
+export class StartupError extends MlcycleError {}
+
+/** A data source is missing, unreadable or malformed; the user must fix the input. */
+export class DatasetSourceError extends MlcycleError {}
+
+/** Something the caller named does not exist. */
+export class NotFoundError extends MlcycleError {}
+
+/** The request is well-formed but conflicts with current state (e.g. nothing awaits approval). */
+export class ConflictError extends MlcycleError {}
+
+/** Input rows or parameters are invalid for this operation. */
+export class ValidationError extends MlcycleError {}
+
+/** A stored artifact's bytes no longer match the sha256 it is addressed by. */
+export class ArtifactIntegrityError extends MlcycleError {}
+
+/** onnxruntime disagrees with the trainer's own predictions beyond tolerance. */
+export class OnnxParityError extends MlcycleError {}
+
+/** Error types that no retry can fix; activities mark them non-retryable. */
+export const NON_RETRYABLE_ERRORS = [
+  'ConfigError',
+  'DatasetSourceError',
+  'NotFoundError',
+  'ConflictError',
+  'ValidationError',
+  'ArtifactIntegrityError',
+  'OnnxParityError',
+] as const;

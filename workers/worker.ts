@@ -1,0 +1,46 @@
+// The project's own workers: the orchestration queue and the CPU-heavy train queue, built from the plugins.
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { ActivityDeps } from '../activities/deps.js';
+import { mlcyclePlugin, trainingComputePlugin } from './plugins.js';
+
+export interface WorkerConfig {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueues: { orchestration: string; train: string };
+  trainConcurrency: number;
+  deps: ActivityDeps;
+}
+
+export interface Workers {
+  orchestration: Worker;
+  train: Worker;
+  /** Resolves when both workers have stopped; rejects if either fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function createWorkers(config: WorkerConfig): Promise<Workers> {
+  const orchestration = await Worker.create({
+    connection: config.connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueues.orchestration,
+    plugins: [mlcyclePlugin(config.deps)],
+  });
+  const train = await Worker.create({
+    connection: config.connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueues.train,
+    plugins: [trainingComputePlugin(config.deps)],
+    maxConcurrentActivityTaskExecutions: config.trainConcurrency,
+  });
+  return {
+    orchestration,
+    train,
+    async run() {
+      await Promise.all([orchestration.run(), train.run()]);
+    },
+    shutdown() {
+      for (const w of [orchestration, train]) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// The one workflows entry: a worker takes exactly one workflowsPath, so every stage is re-exported here.
+export * from './ingestion.js';
+export * from './training.js';

@@ -39,23 +39,38 @@ function countsAtThresholds(yTrue: NumericArray, scores: NumericArray): Threshol
   assertSameLength(yTrue, scores, 'y_true', 'scores');
   const labels = classLabels(yTrue, 2, 'y_true');
   assertFinite(scores, 'scores');
-  const n = labels.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => scores[b] - scores[a]);
+  // Sorting each class's scores with the native numeric sort and merging is several
+  // times faster than sorting row indices with a comparator, which the bootstrap feels.
+  let positives = 0;
+  for (const y of labels) positives += y;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(labels.length - positives);
+  for (let i = 0, a = 0, b = 0; i < labels.length; i++) {
+    if (labels[i] === 1) pos[a++] = scores[i];
+    else neg[b++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
 
   const thresholds: number[] = [];
   const tps: number[] = [];
   const fps: number[] = [];
-  let tp = 0;
-  for (let i = 0; i < n; i++) {
-    tp += labels[order[i]];
-    const isLastOfTie = i === n - 1 || scores[order[i + 1]] !== scores[order[i]];
-    if (isLastOfTie) {
-      thresholds.push(scores[order[i]]);
-      tps.push(tp);
-      fps.push(i + 1 - tp);
+  let i = pos.length - 1;
+  let j = neg.length - 1;
+  let tp = 0, fp = 0;
+  while (i >= 0 || j >= 0) {
+    const t = Math.max(i >= 0 ? pos[i] : -Infinity, j >= 0 ? neg[j] : -Infinity);
+    while (i >= 0 && pos[i] === t) {
+      tp++;
+      i--;
     }
+    while (j >= 0 && neg[j] === t) {
+      fp++;
+      j--;
+    }
+    thresholds.push(t);
+    tps.push(tp);
+    fps.push(fp);
   }
   return { thresholds, tps, fps };
 }
@@ -139,8 +154,22 @@ export function trapezoidArea(x: readonly number[], y: readonly number[]): numbe
 
 /** Binary ROC AUC from positive-class scores (any real scores, not only probabilities). */
 export function binaryRocAuc(yTrue: NumericArray, scores: NumericArray): number {
-  const { fpr, tpr } = rocCurve(yTrue, scores);
-  return trapezoidArea(fpr, tpr);
+  // The trapezoid straight from the counts: the same area as over rocCurve's points
+  // (dropped points are collinear), without building the curve arrays.
+  const counts = countsAtThresholds(yTrue, scores);
+  requireBothClasses(counts, 'ROC AUC');
+  const { tps, fps } = counts;
+  const positives = tps[tps.length - 1];
+  const negatives = fps[fps.length - 1];
+  let area = 0, prevTpr = 0, prevFpr = 0;
+  for (let i = 0; i < tps.length; i++) {
+    const tpr = tps[i] / positives;
+    const fpr = fps[i] / negatives;
+    area += ((fpr - prevFpr) * (tpr + prevTpr)) / 2;
+    prevTpr = tpr;
+    prevFpr = fpr;
+  }
+  return area;
 }
 
 /**

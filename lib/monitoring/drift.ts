@@ -164,13 +164,13 @@ export function numericDrift(profile: NumericFeatureProfile, window: NumericWind
   let ks: KsDrift | null = null;
   let wasserstein: WassersteinDrift | null = null;
   if (bothHaveValues) {
-    const sketches = window.quantiles !== null && profile.quantiles.length > 0;
-    const statistic = sketches
-      ? ksStatisticFromSketches(profile.quantiles, window.quantiles!)
+    const windowSketch = profile.quantiles.length > 0 ? window.quantiles : null;
+    const statistic = windowSketch
+      ? ksStatisticFromSketches(profile.quantiles, windowSketch)
       : ksStatisticFromBinCounts(profile.binCounts, window.binCounts);
-    ks = { statistic, pValue: ksPValue(statistic, profile.count, windowCount), method: sketches ? 'sketch' : 'bins' };
-    if (sketches) {
-      const distance = wassersteinFromSketches(profile.quantiles, window.quantiles!);
+    ks = { statistic, pValue: ksPValue(statistic, profile.count, windowCount), method: windowSketch ? 'sketch' : 'bins' };
+    if (windowSketch) {
+      const distance = wassersteinFromSketches(profile.quantiles, windowSketch);
       const { scale, scaleSource } = wassersteinScale(profile);
       wasserstein = { distance, scale, scaleSource, normalised: distance / scale };
     }

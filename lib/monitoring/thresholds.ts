@@ -62,8 +62,10 @@ export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholdSettings = {
 type LevelKey = { [K in keyof DriftThresholdSettings]: DriftThresholdSettings[K] extends LevelThresholds ? K : never }[keyof DriftThresholdSettings];
 type ScalarKey = Exclude<keyof DriftThresholdSettings, LevelKey>;
 
-const LEVEL_KEYS: readonly LevelKey[] = ['psi', 'wasserstein', 'jsDistance', 'missingRateChange', 'unseenShare'];
-const SCALAR_KEYS: readonly ScalarKey[] = ['minSampleSize', 'minReferenceSize', 'significanceLevel'];
+// Derived from the defaults, so a new setting is merged and validated without another list to update.
+const SETTING_KEYS = Object.keys(DEFAULT_DRIFT_THRESHOLDS) as (keyof DriftThresholdSettings)[];
+const LEVEL_KEYS = SETTING_KEYS.filter((key): key is LevelKey => typeof DEFAULT_DRIFT_THRESHOLDS[key] === 'object');
+const SCALAR_KEYS = SETTING_KEYS.filter((key): key is ScalarKey => typeof DEFAULT_DRIFT_THRESHOLDS[key] === 'number');
 
 /** Any subset of the settings; a level pair may be given half (`{ psi: { drift: 0.3 } }`). */
 export type ThresholdOverrides = { [K in ScalarKey]?: number } & { [K in LevelKey]?: Partial<LevelThresholds> };

@@ -92,6 +92,7 @@ function check(
 
 const num = (x: number): string => String(Number(x.toPrecision(3)));
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const points = (x: number): string => `${(x * 100).toFixed(1)} percentage points`;
 const pValueText = (p: number): string => (p < 0.001 ? p.toExponential(1) : String(Number(p.toPrecision(2))));
 
 const SCALE_UNITS: Record<WassersteinDrift['scaleSource'], string> = {
@@ -120,7 +121,7 @@ function describe(c: DriftCheck, drift: ColumnDrift): string {
     case 'js_distance':
       return `Jensen-Shannon distance ${num(c.value)} ${at} ${num(line)}`;
     case 'missing_rate_change':
-      return `missing rate ${pct(drift.missing.referenceRate)} → ${pct(drift.missing.windowRate)}, a change of ${pct(c.value)} ${at} ${pct(line)}`;
+      return `missing rate ${pct(drift.missing.referenceRate)} → ${pct(drift.missing.windowRate)}, a change of ${points(c.value)} ${at} ${points(line)}`;
     case 'unseen_share': {
       const unseen = (drift as CategoricalDrift).unseen;
       const named = unseen.top.slice(0, UNSEEN_NAMED_IN_REASON).map((u) => `${JSON.stringify(u.category)} ${pct(u.share)}`);

@@ -145,11 +145,8 @@ export async function trainLogisticModel(
   const metrics = { ...validationMetrics(p1, frame.y, validationRows), iterations: fit.iterations, converged: fit.converged ? 1 : 0 };
 
   onProgress({ phase: 'exporting' });
-  const onnxBytes = exportLinearClassifier(pipeline, {
-    'mlcycle.model_name': input.modelName,
-    'mlcycle.training_run': runId,
-    'mlcycle.dataset_version': version.id,
-  });
+  // Only content-derived lineage goes into the bytes, so reruns produce identical models; the rest is in the registry.
+  const onnxBytes = exportLinearClassifier(pipeline, { 'mlcycle.dataset_version': version.id });
   const model = await deps.artifacts.put(onnxBytes);
 
   const columns: Record<string, Vector> = {};

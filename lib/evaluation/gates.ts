@@ -377,14 +377,15 @@ function robustnessGate(gate: RobustnessGate, inputs: GateInputs): RobustnessGat
 
 function latencyGate(gate: LatencyGate, inputs: GateInputs): LatencyGateResult {
   const minSamples = gate.minSamples ?? DEFAULT_LATENCY_MIN_SAMPLES;
-  const samples = inputs.latencyMs?.length ?? 0;
+  const latencies = inputs.latencyMs ?? [];
+  const samples = latencies.length;
   const run = attempt(() => {
     if (samples < Math.max(1, minSamples)) {
       throw new EvaluationInputError(
         `only ${samples} latency samples; at least ${minSamples} are needed for a meaningful p99 (measure more calls)`,
       );
     }
-    return nearestRankQuantile(inputs.latencyMs as NumericArray, 0.99);
+    return nearestRankQuantile(latencies, 0.99);
   });
   const p99Ms = run.value;
   return {
@@ -404,7 +405,10 @@ function sizeGate(gate: SizeGate, inputs: GateInputs): SizeGateResult {
     kind: 'size',
     name: 'model size within budget',
     passed: sizeBytes !== null && sizeBytes <= gate.maxBytes,
-    summary: error ?? `${formatBytes(sizeBytes as number)} (${sizeBytes} bytes), budget ${formatBytes(gate.maxBytes)}`,
+    summary:
+      sizeBytes === null
+        ? (error as string)
+        : `${formatBytes(sizeBytes)} (${sizeBytes} bytes), budget ${formatBytes(gate.maxBytes)}`,
     error,
     details: { sizeBytes, maxBytes: gate.maxBytes },
   };

@@ -7,7 +7,10 @@ import type { NumericArray } from './types.js';
 export interface RocCurve {
   readonly fpr: number[];
   readonly tpr: number[];
-  /** Decreasing; thresholds[0] is Infinity (the "predict nothing" point), as in sklearn. */
+  /**
+   * Decreasing; thresholds[0] is Infinity (the "predict nothing" point), as in sklearn.
+   * JSON (and so a Temporal payload) turns it into null; plotting needs only fpr/tpr.
+   */
   readonly thresholds: number[];
 }
 

@@ -176,6 +176,7 @@ function prSection(c: ClassifierSummary | undefined): string {
     series: c.curves.map((curve) => ({
       label: `${curve.label} (AP ${formatNumber(curve.averagePrecision)})`,
       points: curve.pr.recall.map((r, i) => [r, curve.pr.precision[i]] as const),
+      steps: true,
     })),
   });
   return section('pr-curve', 'Precision-recall curve', `<div class="charts">${chart}</div>`);

@@ -10,6 +10,11 @@ export interface Series {
   readonly points: readonly (readonly [number, number])[];
   /** Draw a dot at each point (sparse data such as calibration bins). */
   readonly markers?: boolean;
+  /**
+   * Hold each y until the next x (matplotlib's steps-post), for step functions such as the
+   * PR curve, where interpolating between points would overstate precision.
+   */
+  readonly steps?: boolean;
 }
 
 export interface LineChartOptions {
@@ -59,7 +64,13 @@ export function lineChart(options: LineChartOptions): string {
   options.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     const points = thin(s.points, options.maxPoints ?? 800);
-    const d = points.map(([px, py], j) => `${j === 0 ? 'M' : 'L'}${x(px)} ${y(py)}`).join(' ');
+    const d = points
+      .map(([px, py], j) => {
+        if (j === 0) return `M${x(px)} ${y(py)}`;
+        const corner = s.steps ? `L${x(px)} ${y(points[j - 1][1])} ` : '';
+        return `${corner}L${x(px)} ${y(py)}`;
+      })
+      .join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"><title>${escapeHtml(s.label)}</title></path>`);
     if (s.markers) {
       for (const [px, py] of points) {

@@ -1,5 +1,6 @@
 // Two-sample drift statistics: PSI, Kolmogorov-Smirnov, chi-square homogeneity, Jensen-Shannon, Wasserstein-1.
 
+import { quantileLevels } from './binning.js';
 import { chiSquareSurvival, kolmogorovSurvival } from './special-functions.js';
 
 /**
@@ -75,8 +76,8 @@ export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number 
 // tied sketch points (discrete data) make the CDF jump.
 function sketchCdf(sketch: ArrayLike<number>): { right(x: number): number; left(x: number): number } {
   const m = sketch.length;
-  const level = (i: number) => (i + 0.5) / m;
-  const between = (j: number, x: number) => level(j) + (level(j + 1) - level(j)) * ((x - sketch[j]) / (sketch[j + 1] - sketch[j]));
+  const levels = quantileLevels(m);
+  const between = (j: number, x: number) => levels[j] + (levels[j + 1] - levels[j]) * ((x - sketch[j]) / (sketch[j + 1] - sketch[j]));
   return {
     right(x) {
       if (x < sketch[0]) return 0;

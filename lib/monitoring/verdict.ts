@@ -102,7 +102,7 @@ const SCALE_UNITS: Record<WassersteinDrift['scaleSource'], string> = {
   unit: 'data units',
 };
 
-function describe(c: DriftCheck, drift: ColumnDrift): string {
+function describeFinding(c: DriftCheck, drift: ColumnDrift): string {
   const at = `≥ ${c.effectLevel} threshold`;
   const line = c.thresholds[c.effectLevel as 'warn' | 'drift'];
   switch (c.metric) {
@@ -133,7 +133,7 @@ function describe(c: DriftCheck, drift: ColumnDrift): string {
 }
 
 function reasonFor(c: DriftCheck, drift: ColumnDrift): string {
-  const text = describe(c, drift);
+  const text = describeFinding(c, drift);
   if (c.corroborated !== false || c.test === null) return text;
   const testName = c.test.name === 'ks' ? 'KS' : 'chi-square';
   return `${text}, but ${testName} p = ${pValueText(c.test.pValue)} does not corroborate it, so held at ${c.level}`;

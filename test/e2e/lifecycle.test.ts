@@ -150,6 +150,22 @@ describe('lifecycle through the API', () => {
     for await (const r of results) expect(r.error).toBeUndefined();
   });
 
+  it('makes the run findable in the Web UI by model, version and stage', async () => {
+    const query = `MlcycleModel = '${modelName}' AND MlcycleVersion = 1 AND MlcycleStage = 'completed'`;
+    const ids = await waitFor(
+      async () => {
+        const found: string[] = [];
+        for await (const wf of stack.runtime.client.workflow.list({ query })) found.push(wf.workflowId);
+        return found;
+      },
+      (found) => found.length > 0,
+      15_000,
+    );
+    expect(ids).toEqual([runId]);
+    const description = await stack.runtime.client.workflow.getHandle(runId).describe();
+    expect(await description.staticSummary()).toContain(modelName);
+  });
+
   it('reports health of Postgres and Temporal', async () => {
     const res = await stack.api('GET', '/health');
     expect(res.body).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });

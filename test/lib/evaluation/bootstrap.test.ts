@@ -102,6 +102,15 @@ describe('pairedBootstrapMetric', () => {
     expect(rg.baseline).toBe(0);
   });
 
+  it('reports progress so an activity can heartbeat', () => {
+    const calls: [number, number][] = [];
+    pairedBootstrapMetric({
+      metric: 'accuracy', task: 'binary', yTrue: data.y, candidate: data.p, baseline, resamples: 120,
+      onProgress: (done, total) => calls.push([done, total]),
+    });
+    expect(calls).toEqual([[50, 120], [100, 120], [120, 120]]);
+  });
+
   it('rejects bad inputs', () => {
     const base = { metric: 'roc_auc', task: 'binary', yTrue: data.y, candidate: data.p } as const;
     expect(() => pairedBootstrapMetric({ ...base, baseline: data.p.slice(1) })).toThrow(/both must score the same rows/);

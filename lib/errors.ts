@@ -33,6 +33,15 @@ export class ArtifactIntegrityError extends MlcycleError {}
 /** onnxruntime disagrees with the trainer's own predictions beyond tolerance. */
 export class OnnxParityError extends MlcycleError {}
 
+/** Evaluation inputs are malformed (wrong lengths, labels out of range, NaN scores); fix the caller. */
+export class EvaluationInputError extends MlcycleError {}
+
+/**
+ * A metric has no value on this data (e.g. ROC AUC with a single class present).
+ * Thrown instead of returning NaN so that a gate can never pass on a silent NaN.
+ */
+export class UndefinedMetricError extends MlcycleError {}
+
 /** Error types that no retry can fix; activities mark them non-retryable. */
 export const NON_RETRYABLE_ERRORS = [
   'ConfigError',
@@ -42,4 +51,6 @@ export const NON_RETRYABLE_ERRORS = [
   'ValidationError',
   'ArtifactIntegrityError',
   'OnnxParityError',
+  'EvaluationInputError',
+  'UndefinedMetricError',
 ] as const;

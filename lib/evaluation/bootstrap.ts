@@ -4,7 +4,7 @@ import { EvaluationInputError, UndefinedMetricError } from './errors.js';
 import { computeMetric, higherIsBetter as metricHigherIsBetter } from './metrics.js';
 import type { MetricName, MetricOptions } from './metrics.js';
 import { interpolatedQuantile } from './quantile.js';
-import { mulberry32, randomIndex } from './random.js';
+import { seededRandom } from '../util/random.js';
 import type { NumericArray, TaskKind } from './types.js';
 
 export interface BootstrapOptions {
@@ -80,12 +80,12 @@ export function pairedBootstrap(input: PairedBootstrapInput): PairedBootstrapRes
   const candidate = input.candidate(all);
   const baseline = input.baseline(all);
 
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const diffs: number[] = [];
   const indices = new Uint32Array(input.rows);
   let skipped = 0;
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < input.rows; i++) indices[i] = randomIndex(random, input.rows);
+    for (let i = 0; i < input.rows; i++) indices[i] = Math.floor(random() * input.rows);
     try {
       diffs.push(input.candidate(indices) - input.baseline(indices));
     } catch (error) {

@@ -6,7 +6,5 @@ export * from './gates.js';
 export * from './summary.js';
 export * from './report.js';
 export * from './errors.js';
-export { mulberry32 } from './random.js';
-export type { Random } from './random.js';
 export { interpolatedQuantile, nearestRankQuantile } from './quantile.js';
 export type * from './types.js';

@@ -77,7 +77,7 @@ describe('npm start', () => {
       body: JSON.stringify({ rows: [{ income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utilization: 0.83 }] }),
     });
     expect(predict.status).toBe(200);
-    expect((await predict.json()).version).toBe(1);
+    expect(((await predict.json()) as { version: number }).version).toBe(1);
 
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
@@ -89,7 +89,7 @@ describe('npm start', () => {
     expect(second.output()).toContain('version 2 is trained');
     // The first run's history survived the restart.
     const run = await fetch(`${api}/v1/training-runs/${runId}`);
-    expect((await run.json()).stage).toBe('completed');
+    expect(((await run.json()) as { stage: string }).stage).toBe('completed');
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
   }, 300_000);

@@ -73,7 +73,7 @@ export async function startStack(): Promise<Stack> {
           headers: body === undefined ? {} : { 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
-        return { status: res.status, body: await res.json() };
+        return { status: res.status, body: (await res.json()) as any };
       },
       async stop() {
         await app.close();

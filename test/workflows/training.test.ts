@@ -63,7 +63,7 @@ describe('trainingWorkflow', () => {
       args: [{ modelName: `bad-${Date.now()}`, datasetVersionId, target: 'age' }],
     });
     const err = await handle.result().catch((e: Error) => e);
-    expect(String((err as Error).cause?.cause?.message ?? '')).toContain('exactly two distinct values');
+    expect(String(((err as Error).cause as Error | undefined)?.cause instanceof Error ? (((err as Error).cause as Error).cause as Error).message : '')).toContain('exactly two distinct values');
   });
 
   it('is deterministic: the same dataset, params and seed give the same model bytes', async () => {

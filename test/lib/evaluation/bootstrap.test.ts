@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { notWorseThan, pairedBootstrap, pairedBootstrapMetric, worstPlausibleDiff } from '../../../lib/evaluation/bootstrap.js';
 import { EvaluationInputError, UndefinedMetricError } from '../../../lib/evaluation/errors.js';
 import { logLoss, rocAuc } from '../../../lib/evaluation/metrics.js';
-import { mulberry32 } from '../../../lib/evaluation/random.js';
+import { seededRandom as mulberry32 } from '../../../lib/util/random.js';
 import { sklearn } from './fixtures/sklearn.js';
 
 const data = sklearn.binary.find((c) => c.name === 'random-rounded')!;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EvaluationInputError } from '../../../lib/evaluation/errors.js';
 import { evaluateGates, STANDARD_ROBUSTNESS_PROBES, validateGateConfig } from '../../../lib/evaluation/gates.js';
 import { rocAuc } from '../../../lib/evaluation/metrics.js';
-import { mulberry32 } from '../../../lib/evaluation/random.js';
+import { seededRandom as mulberry32 } from '../../../lib/util/random.js';
 import type { GateConfig, GateInputs, GateResult } from '../../../lib/evaluation/types.js';
 
 /**

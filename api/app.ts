@@ -1,5 +1,6 @@
 // Builds the Fastify app as a plugin tree: shared schemas and error handling first, then one route module per resource.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
@@ -33,11 +34,17 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   app.decorate('deps', deps);
   app.decorate('predictor', new Predictor({ db: deps.db, artifacts: deps.artifacts }));
   app.addHook('onClose', async () => app.predictor.close());
+  // Route schemas are the API's contract; swagger turns them into the OpenAPI document.
+  await app.register(swagger, {
+    openapi: { info: { title: 'mlcycle', description: 'The ML lifecycle on Temporal', version: '0.1.0' } },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
   app.addSchema(ErrorResponse);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: `No route ${request.method} ${request.url}`, code: 'NotFoundError' });
   });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
   await app.register(datasetRoutes, { prefix: '/v1/datasets' });
   await app.register(trainingRunRoutes, { prefix: '/v1/training-runs' });

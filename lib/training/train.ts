@@ -10,6 +10,7 @@ import { buildFrame } from './frame.js';
 import { fitLogistic, predictLogistic } from './logistic.js';
 import { DEFAULT_TRAINING_PARAMS, type ModelSignature, type TrainingInput, type TrainingParams } from './types.js';
 import { ValidationError } from '../errors.js';
+import { binaryRocAuc, brierScore, classificationScores, logLoss } from '../evaluation/index.js';
 
 export interface TrainedModel {
   runId: string;
@@ -90,14 +91,19 @@ function preprocess(X: Float64Array, rows: Uint32Array, f: number, p: Pick<Linea
 }
 
 function validationMetrics(p1: Float64Array, y: Uint8Array, rows: Uint32Array): Record<string, number> {
-  let correct = 0;
-  let logLoss = 0;
-  rows.forEach((i, r) => {
-    const p = Math.min(Math.max(p1[r], 1e-15), 1 - 1e-15);
-    if ((p >= 0.5 ? 1 : 0) === y[i]) correct++;
-    logLoss -= y[i] === 1 ? Math.log(p) : Math.log(1 - p);
-  });
-  return { accuracy: correct / rows.length, log_loss: logLoss / rows.length, validation_rows: rows.length };
+  const yTrue = Uint8Array.from(rows, (i) => y[i]);
+  const yPred = Uint8Array.from(p1, (p) => (p >= 0.5 ? 1 : 0));
+  const scores = classificationScores(yTrue, yPred, 2);
+  const metrics: Record<string, number> = {
+    accuracy: scores.accuracy,
+    f1: scores.perClass[1].f1,
+    log_loss: logLoss(yTrue, p1),
+    brier: brierScore(yTrue, p1),
+    validation_rows: rows.length,
+  };
+  // ROC AUC is undefined when the validation split holds one class; leave it out rather than record NaN.
+  if (yTrue.includes(0) && yTrue.includes(1)) metrics.roc_auc = binaryRocAuc(yTrue, p1);
+  return metrics;
 }
 
 /** Fits, exports and stores a model. Deterministic: same dataset, params and seed give the same model bytes. */

@@ -171,3 +171,16 @@ describe('lifecycle through the API', () => {
     expect(res.body).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every route with its request and error schemas', async () => {
+    const res = await stack.api('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const paths = res.body.paths as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+    for (const route of ['/health', '/v1/datasets/', '/v1/training-runs/', '/v1/training-runs/{id}', '/v1/approvals/{workflowId}', '/v1/models/{name}/predict']) {
+      expect(Object.keys(paths)).toContain(route);
+    }
+    expect(paths['/v1/approvals/{workflowId}'].post.responses).toHaveProperty('409');
+    expect(paths['/v1/models/{name}/predict'].post.requestBody).toBeDefined();
+  });
+});

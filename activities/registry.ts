@@ -1,5 +1,6 @@
 // Registry activities: register versions, move aliases, record run outcomes. Short I/O, idempotent.
-import { registerModelVersion, setAlias, setTrainingRunStatus } from '../lib/registry/registry.js';
+import { recordDecision, registerModelVersion, setAlias, setTrainingRunStatus } from '../lib/registry/registry.js';
+import { postWebhook } from '../lib/notify/webhook.js';
 import type { AliasMove, ModelVersion, NewModelVersion } from '../lib/registry/types.js';
 import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failures.js';
@@ -15,6 +16,13 @@ export function createRegistryActivities(deps: ActivityDeps) {
     },
     async setTrainingRunStatus(runId: string, status: string): Promise<void> {
       await setTrainingRunStatus(deps.db, runId, status);
+    },
+    async recordReleaseDecision(d: Parameters<typeof recordDecision>[1]): Promise<void> {
+      await recordDecision(deps.db, d);
+    },
+    /** At-least-once: a retried reminder may arrive twice; receivers should key on the workflow id. */
+    async sendApprovalReminder(url: string, payload: Record<string, unknown>): Promise<void> {
+      await postWebhook(url, { event: 'approval.reminder', ...payload });
     },
   };
 }

@@ -8,6 +8,7 @@ const STATUS_BY_TYPE: Record<string, number> = {
   ValidationError: 400,
   DatasetSourceError: 400,
   ConfigError: 400,
+  ForbiddenError: 403,
   NotFoundError: 404,
   ConflictError: 409,
   OnnxParityError: 422,

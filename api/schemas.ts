@@ -5,3 +5,12 @@ export const ErrorResponse = Type.Object({ error: Type.String(), code: Type.Stri
 
 /** Standard error answers, referenced by every route's `response`. */
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorResponse')]));
+
+/** A release decision as the training workflow records it. */
+export const DecisionRecord = Type.Object({
+  approver: Type.String(),
+  reason: Type.String(),
+  approved: Type.Boolean(),
+  at: Type.String(),
+  via: Type.String({ description: 'update, signal or deadline' }),
+});

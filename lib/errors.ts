@@ -21,6 +21,9 @@ export class DatasetSourceError extends MlcycleError {}
 /** Something the caller named does not exist. */
 export class NotFoundError extends MlcycleError {}
 
+/** The caller is known but may not do this (e.g. approve their own training run). */
+export class ForbiddenError extends MlcycleError {}
+
 /** The request is well-formed but conflicts with current state (e.g. nothing awaits approval). */
 export class ConflictError extends MlcycleError {}
 
@@ -48,6 +51,7 @@ export const NON_RETRYABLE_ERRORS = [
   'DatasetSourceError',
   'NotFoundError',
   'ConflictError',
+  'ForbiddenError',
   'ValidationError',
   'ArtifactIntegrityError',
   'OnnxParityError',

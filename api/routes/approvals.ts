@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import { ConflictError } from '../../lib/errors.js';
 import { approveUpdate, rejectUpdate, statusQuery } from '../../workflows/training.js';
 import { STAGE } from '../../workflows/search-attributes.js';
-import { errors } from '../schemas.js';
+import { DecisionRecord, errors } from '../schemas.js';
 
 const DecisionBody = Type.Object(
   {
@@ -15,7 +15,6 @@ const DecisionBody = Type.Object(
   { additionalProperties: false },
 );
 
-const DecisionRecord = Type.Object({ approver: Type.String(), reason: Type.String(), approved: Type.Boolean(), at: Type.String() });
 
 const Pending = Type.Object({
   workflowId: Type.String(),
@@ -44,7 +43,7 @@ const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/:workflowId',
-    { schema: { params: Type.Object({ workflowId: Type.String() }), body: DecisionBody, response: { 200: DecisionRecord, ...errors(400, 404, 409) } } },
+    { schema: { params: Type.Object({ workflowId: Type.String() }), body: DecisionBody, response: { 200: DecisionRecord, ...errors(400, 403, 404, 409) } } },
     async (request) => {
       const { decision, approver, reason } = request.body;
       const handle = app.deps.client.workflow.getHandle(request.params.workflowId);

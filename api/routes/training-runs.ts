@@ -6,8 +6,9 @@ import { getDatasetVersion } from '../../lib/data/datasets.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { MODEL_NAME_PATTERN } from '../../lib/registry/types.js';
 import { resolveParams } from '../../lib/training/train.js';
+import { validatePolicy } from '../../lib/release/approval.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
-import { errors } from '../schemas.js';
+import { DecisionRecord, errors } from '../schemas.js';
 
 const StartBody = Type.Object(
   {
@@ -27,11 +28,22 @@ const StartBody = Type.Object(
       ),
     ),
     startedBy: Type.Optional(Type.String({ minLength: 1 })),
+    approval: Type.Optional(
+      Type.Object(
+        {
+          approvers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
+          reminderAfterSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          reminderWebhook: Type.Optional(Type.String({ pattern: '^https?://' })),
+          deadlineSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 
-const Decision = Type.Object({ approver: Type.String(), reason: Type.String(), approved: Type.Boolean(), at: Type.String() });
+const Refused = Type.Object({ approver: Type.String(), decision: Type.String(), error: Type.String(), at: Type.String(), via: Type.String() });
 
 const RunStatus = Type.Object({
   id: Type.String(),
@@ -41,7 +53,9 @@ const RunStatus = Type.Object({
   version: Type.Optional(Type.Integer()),
   metrics: Type.Optional(Type.Record(Type.String(), Type.Number())),
   maxAbsDiff: Type.Optional(Type.Number()),
-  decision: Type.Optional(Decision),
+  decision: Type.Optional(DecisionRecord),
+  refusedDecisions: Type.Optional(Type.Array(Refused)),
+  reminderSentAt: Type.Optional(Type.String()),
   failure: Type.Optional(Type.String()),
 });
 
@@ -52,6 +66,7 @@ const trainingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const body = request.body;
       resolveParams(body.params);
+      validatePolicy(body.approval);
       const dataset = await getDatasetVersion(app.deps.db, body.datasetVersionId).catch((err) => {
         throw err instanceof NotFoundError ? new ValidationError(err.message) : err;
       });

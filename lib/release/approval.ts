@@ -1,14 +1,54 @@
 // Approval rules shared by the release workflow's Update validator and Signal handler. Pure: no I/O.
-import { ConflictError, ValidationError } from '../errors.js';
-import type { ApprovalDecision } from '../training/types.js';
+import { ConflictError, ForbiddenError, ValidationError } from '../errors.js';
+import type { ApprovalDecision, ApprovalPolicy } from '../training/types.js';
 
-/** Throws when a decision is malformed or arrives when nothing awaits one. */
-export function validateDecision(decision: ApprovalDecision | undefined, awaitingApproval: boolean): void {
-  if (!awaitingApproval) throw new ConflictError('This run is not waiting for approval.');
+export interface DecisionContext {
+  awaiting: boolean;
+  startedBy?: string;
+  policy?: ApprovalPolicy;
+}
+
+/** The approver identity used to record automatic rejections at the deadline. */
+export const DEADLINE_APPROVER = 'mlcycle:deadline';
+
+const normalise = (who: string) => who.trim().toLowerCase();
+
+/**
+ * Throws when a decision may not be taken: nothing awaits one (ConflictError),
+ * it lacks an approver or reason (ValidationError), or the approver is the
+ * run's starter or not on the approver list (ForbiddenError).
+ */
+export function validateDecision(decision: ApprovalDecision | undefined, ctx: DecisionContext): void {
+  if (!ctx.awaiting) throw new ConflictError('This run is not waiting for approval.');
   if (!decision || typeof decision.approver !== 'string' || decision.approver.trim() === '') {
     throw new ValidationError('An approval decision needs a non-empty approver.');
   }
   if (typeof decision.reason !== 'string' || decision.reason.trim() === '') {
     throw new ValidationError('An approval decision needs a non-empty reason.');
+  }
+  const approver = normalise(decision.approver);
+  if (ctx.startedBy && approver === normalise(ctx.startedBy)) {
+    throw new ForbiddenError(`${decision.approver} started this training run and may not decide on it; ask another approver.`);
+  }
+  const allowed = ctx.policy?.approvers ?? [];
+  if (allowed.length > 0 && !allowed.some((a) => normalise(a) === approver)) {
+    throw new ForbiddenError(`${decision.approver} is not an approver for this model; allowed: ${allowed.join(', ')}.`);
+  }
+}
+
+/** Checks a policy when a run is started, so a bad one is a 400 rather than a stuck run. */
+export function validatePolicy(policy: ApprovalPolicy | undefined): void {
+  if (!policy) return;
+  for (const [name, v] of [
+    ['reminderAfterSeconds', policy.reminderAfterSeconds],
+    ['deadlineSeconds', policy.deadlineSeconds],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ValidationError(`approval.${name} must be a positive number of seconds.`);
+  }
+  if (policy.reminderAfterSeconds !== undefined && policy.deadlineSeconds !== undefined && policy.reminderAfterSeconds >= policy.deadlineSeconds) {
+    throw new ValidationError('approval.reminderAfterSeconds must be shorter than approval.deadlineSeconds.');
+  }
+  if (policy.reminderAfterSeconds !== undefined && !policy.reminderWebhook) {
+    throw new ValidationError('approval.reminderAfterSeconds needs approval.reminderWebhook, the URL the reminder is POSTed to.');
   }
 }

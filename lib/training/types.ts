@@ -18,8 +18,20 @@ export interface TrainingInput {
   /** Feature columns; default: every numeric column except the target. */
   features?: string[];
   params?: Partial<TrainingParams>;
-  /** Who started the run (recorded as lineage; approvers may not approve their own runs later). */
+  /** Who started the run (recorded as lineage; they may not decide on their own run). */
   startedBy?: string;
+  approval?: ApprovalPolicy;
+}
+
+/** Who may decide on a release and how long the run waits. */
+export interface ApprovalPolicy {
+  /** Identities allowed to decide; absent or empty means anyone except the run's starter. */
+  approvers?: string[];
+  /** Send a reminder (POST to `reminderWebhook`) when no decision arrived after this many seconds. */
+  reminderAfterSeconds?: number;
+  reminderWebhook?: string;
+  /** Reject automatically when no decision arrived after this many seconds. */
+  deadlineSeconds?: number;
 }
 
 export type TrainingStage =
@@ -38,6 +50,8 @@ export interface TrainingStatus {
   metrics?: Record<string, number>;
   maxAbsDiff?: number;
   decision?: ApprovalRecord;
+  refusedDecisions: RefusedDecision[];
+  reminderSentAt?: string;
 }
 
 export interface ApprovalDecision {
@@ -45,9 +59,27 @@ export interface ApprovalDecision {
   reason: string;
 }
 
+/** How a decision reached the workflow. */
+export type DecisionChannel = 'update' | 'signal' | 'deadline';
+
 export interface ApprovalRecord extends ApprovalDecision {
   approved: boolean;
   at: string;
+  via: DecisionChannel;
+}
+
+/** A decision sent as a Signal (for Temporal CLI and Web UI users): the same fields plus the verdict. */
+export interface SignalledDecision extends ApprovalDecision {
+  decision: 'approve' | 'reject';
+}
+
+/** A decision that failed the checks; kept in the run's status so it is never silently dropped. */
+export interface RefusedDecision {
+  approver: string;
+  decision: string;
+  error: string;
+  at: string;
+  via: DecisionChannel;
 }
 
 export interface TrainingResult {

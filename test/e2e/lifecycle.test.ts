@@ -100,12 +100,15 @@ describe('lifecycle through the API', () => {
     expect(blankReason.body.error).toContain('reason');
     const unknown = await stack.api('POST', '/v1/approvals/no-such-run', { decision: 'approve', approver: 'bob', reason: 'ok' });
     expect(unknown.status).toBe(404);
+    const self = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', approver: 'alice', reason: 'my own' });
+    expect(self.status).toBe(403);
+    expect(self.body.error).toContain('started this training run');
   });
 
   it('approves through the Update, sets @production, and then answers 409 to a second decision', async () => {
     const approved = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', approver: 'bob', reason: 'metrics fine' });
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({ approver: 'bob', approved: true, reason: 'metrics fine' });
+    expect(approved.body).toMatchObject({ approver: 'bob', approved: true, reason: 'metrics fine', via: 'update' });
     const again = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'reject', approver: 'carol', reason: 'late' });
     expect(again.status).toBe(409);
 

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, ForbiddenError, ValidationError } from '../../../lib/errors.js';
+import { validateDecision, validatePolicy } from '../../../lib/release/approval.js';
+
+const ok = { approver: 'bob', reason: 'fine' };
+
+describe('validateDecision', () => {
+  it('accepts a complete decision while awaiting', () => {
+    expect(() => validateDecision(ok, { awaiting: true, startedBy: 'alice' })).not.toThrow();
+  });
+  it('refuses when nothing awaits a decision', () => {
+    expect(() => validateDecision(ok, { awaiting: false })).toThrow(ConflictError);
+  });
+  it.each([
+    [{ approver: ' ', reason: 'x' }, /approver/],
+    [{ approver: 'bob', reason: '' }, /reason/],
+    [undefined, /approver/],
+  ])('needs an approver and a reason: %j', (d, message) => {
+    expect(() => validateDecision(d, { awaiting: true })).toThrow(ValidationError);
+    expect(() => validateDecision(d, { awaiting: true })).toThrow(message);
+  });
+  it('forbids deciding on your own run, whatever the case or spacing', () => {
+    expect(() => validateDecision({ approver: ' Alice ', reason: 'x' }, { awaiting: true, startedBy: 'alice' })).toThrow(ForbiddenError);
+  });
+  it('enforces the approver list when there is one', () => {
+    const policy = { approvers: ['Carol', 'dave'] };
+    expect(() => validateDecision(ok, { awaiting: true, policy })).toThrow(/not an approver/);
+    expect(() => validateDecision({ approver: 'carol', reason: 'x' }, { awaiting: true, policy })).not.toThrow();
+  });
+});
+
+describe('validatePolicy', () => {
+  it('accepts no policy and a sensible one', () => {
+    expect(() => validatePolicy(undefined)).not.toThrow();
+    expect(() => validatePolicy({ reminderAfterSeconds: 60, reminderWebhook: 'http://x', deadlineSeconds: 120 })).not.toThrow();
+  });
+  it.each([
+    [{ deadlineSeconds: 0 }, /deadlineSeconds/],
+    [{ reminderAfterSeconds: 10, reminderWebhook: 'http://x', deadlineSeconds: 5 }, /shorter/],
+    [{ reminderAfterSeconds: 10 }, /reminderWebhook/],
+  ])('refuses %j', (policy, message) => {
+    expect(() => validatePolicy(policy)).toThrow(message);
+  });
+});

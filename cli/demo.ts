@@ -36,35 +36,43 @@ export async function runDemo(o: DemoOptions): Promise<string> {
   o.log(`Training run ${run.id} started`);
 
   const deadline = Date.now() + 5 * 60_000;
-  let status: { stage?: string; workflowStatus: string; version?: number; metrics?: Record<string, number>; failure?: string };
+  let status: {
+    stage?: string;
+    workflowStatus: string;
+    version?: number;
+    metrics?: Record<string, number>;
+    failure?: string;
+    release?: { workflowId: string; stage: string };
+  };
   for (;;) {
     status = await call(o.apiUrl, 'GET', `/v1/training-runs/${run.id}`);
-    if (status.stage === 'awaiting_approval' || status.workflowStatus !== 'RUNNING') break;
+    if (status.release?.stage === 'awaiting_approval' || status.workflowStatus !== 'RUNNING') break;
     if (Date.now() > deadline) throw new Error(`Training run ${run.id} did not reach approval within 5 minutes (stage ${status.stage}).`);
     await new Promise((r) => setTimeout(r, 300));
   }
-  if (status.stage !== 'awaiting_approval') throw new Error(`Training run ${run.id} ended ${status.workflowStatus}: ${status.failure ?? 'see the Web UI'}`);
+  if (status.release?.stage !== 'awaiting_approval') throw new Error(`Training run ${run.id} ended ${status.workflowStatus}: ${status.failure ?? 'see the Web UI'}`);
+  const releaseId = status.release.workflowId;
 
   const m = status.metrics ?? {};
   const input = JSON.stringify({ approver: 'you@example.com', reason: 'validation metrics look good' });
   const example = JSON.stringify({ rows: [{ income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utilization: 0.83 }] });
   const lines = [
     '',
-    `Model ${DEMO_DATASET.modelName} version ${status.version} is trained and waits for approval.`,
+    `Model ${DEMO_DATASET.modelName} version ${status.version} is trained and waits for approval in release workflow ${releaseId}.`,
     `  validation accuracy ${m.accuracy?.toFixed(3)}, log loss ${m.log_loss?.toFixed(3)}`,
     '',
     'Approve it (any one of):',
-    `  curl -s -X POST ${o.apiUrl}/v1/approvals/${run.id} -H 'content-type: application/json' \\`,
+    `  curl -s -X POST ${o.apiUrl}/v1/approvals/${releaseId} -H 'content-type: application/json' \\`,
     `       -d '{"decision":"approve","approver":"you@example.com","reason":"validation metrics look good"}'`,
-    `  npx tsx cli/mlcycle.ts approve ${run.id} --approver you@example.com --reason "validation metrics look good"`,
+    `  npx tsx cli/mlcycle.ts approve ${releaseId} --approver you@example.com --reason "validation metrics look good"`,
     `  temporal workflow update execute --address ${o.temporalAddress} --namespace ${o.namespace} \\`,
-    `       --workflow-id ${run.id} --name approve --input '${input}'`,
-    ...(o.uiUrl ? [`  or open ${o.uiUrl}/namespaces/${o.namespace}/workflows/${run.id} to inspect the run`] : []),
+    `       --workflow-id ${releaseId} --name approve --input '${input}'`,
+    ...(o.uiUrl ? [`  or open ${o.uiUrl}/namespaces/${o.namespace}/workflows/${releaseId} and send the approve Update there`] : []),
     '',
     'Then score it:',
     `  curl -s -X POST ${o.apiUrl}/v1/models/${DEMO_DATASET.modelName}/predict -H 'content-type: application/json' -d '${example}'`,
     '',
   ];
   console.log(lines.join('\n'));
-  return run.id;
+  return releaseId;
 }

@@ -1,3 +1,4 @@
 // The one workflows entry: a worker takes exactly one workflowsPath, so every stage is re-exported here.
 export * from './ingestion.js';
 export * from './training.js';
+export * from './release.js';

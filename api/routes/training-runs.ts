@@ -8,6 +8,7 @@ import { MODEL_NAME_PATTERN } from '../../lib/registry/types.js';
 import { resolveParams } from '../../lib/training/train.js';
 import { validatePolicy } from '../../lib/release/approval.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
+import { releaseStatusQuery } from '../../workflows/release.js';
 import { DecisionRecord, errors } from '../schemas.js';
 
 const StartBody = Type.Object(
@@ -53,9 +54,15 @@ const RunStatus = Type.Object({
   version: Type.Optional(Type.Integer()),
   metrics: Type.Optional(Type.Record(Type.String(), Type.Number())),
   maxAbsDiff: Type.Optional(Type.Number()),
-  decision: Type.Optional(DecisionRecord),
-  refusedDecisions: Type.Optional(Type.Array(Refused)),
-  reminderSentAt: Type.Optional(Type.String()),
+  release: Type.Optional(
+    Type.Object({
+      workflowId: Type.String(),
+      stage: Type.String(),
+      decision: Type.Optional(DecisionRecord),
+      refusedDecisions: Type.Array(Refused),
+      reminderSentAt: Type.Optional(Type.String()),
+    }),
+  ),
   failure: Type.Optional(Type.String()),
 });
 
@@ -105,7 +112,12 @@ const trainingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
         );
       }
-      return { id: request.params.id, workflowStatus: description.status.name, ...status, failure };
+      let release;
+      if (status?.releaseWorkflowId) {
+        const r = await app.deps.client.workflow.getHandle(status.releaseWorkflowId).query(releaseStatusQuery).catch(() => undefined);
+        if (r) release = { workflowId: status.releaseWorkflowId, stage: r.stage, decision: r.decision, refusedDecisions: r.refusedDecisions, reminderSentAt: r.reminderSentAt };
+      }
+      return { id: request.params.id, workflowStatus: description.status.name, ...status, release, failure };
     },
   );
 };

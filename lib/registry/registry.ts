@@ -119,14 +119,14 @@ export async function setTrainingRunStatus(db: Db, runId: string, status: string
   await db.query('update training_runs set status = $2, updated_at = now() where id = $1', [runId, status]);
 }
 
-/** Records a release decision; idempotent per training run (a retry keeps the first record). */
+/** Records a release decision; idempotent per release (a retry keeps the first record). */
 export async function recordDecision(
   db: Db,
-  d: { trainingRunId: string; modelName: string; version: number; approved: boolean; approver: string; reason: string; via: string; at: string },
+  d: { releaseId: string; trainingRunId: string | null; modelName: string; version: number; approved: boolean; approver: string; reason: string; via: string; at: string },
 ): Promise<void> {
   await db.query(
-    `insert into release_decisions (training_run_id, model_name, version, approved, approver, reason, via, decided_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (training_run_id) do nothing`,
-    [d.trainingRunId, d.modelName, d.version, d.approved, d.approver, d.reason, d.via, d.at],
+    `insert into release_decisions (release_id, training_run_id, model_name, version, approved, approver, reason, via, decided_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (release_id) do nothing`,
+    [d.releaseId, d.trainingRunId, d.modelName, d.version, d.approved, d.approver, d.reason, d.via, d.at],
   );
 }

@@ -1,6 +1,6 @@
 // Approval rules shared by the release workflow's Update validator and Signal handler. Pure: no I/O.
 import { ConflictError, ForbiddenError, ValidationError } from '../errors.js';
-import type { ApprovalDecision, ApprovalPolicy } from '../training/types.js';
+import type { ApprovalDecision, ApprovalPolicy } from './types.js';
 
 export interface DecisionContext {
   awaiting: boolean;

@@ -1,4 +1,5 @@
 // Shared shapes for training: the workflow's input/result and the model signature stored with a version.
+import type { ApprovalPolicy, ReleaseResult } from '../release/types.js';
 
 export interface TrainingParams {
   /** Inverse L2 strength, as in scikit-learn's LogisticRegression (C=1 by default). */
@@ -23,25 +24,7 @@ export interface TrainingInput {
   approval?: ApprovalPolicy;
 }
 
-/** Who may decide on a release and how long the run waits. */
-export interface ApprovalPolicy {
-  /** Identities allowed to decide; absent or empty means anyone except the run's starter. */
-  approvers?: string[];
-  /** Send a reminder (POST to `reminderWebhook`) when no decision arrived after this many seconds. */
-  reminderAfterSeconds?: number;
-  reminderWebhook?: string;
-  /** Reject automatically when no decision arrived after this many seconds. */
-  deadlineSeconds?: number;
-}
-
-export type TrainingStage =
-  | 'training'
-  | 'checking_parity'
-  | 'registering'
-  | 'awaiting_approval'
-  | 'promoting'
-  | 'completed'
-  | 'rejected';
+export type TrainingStage = 'training' | 'checking_parity' | 'registering' | 'releasing' | 'completed' | 'rejected';
 
 export interface TrainingStatus {
   stage: TrainingStage;
@@ -49,45 +32,15 @@ export interface TrainingStatus {
   version?: number;
   metrics?: Record<string, number>;
   maxAbsDiff?: number;
-  decision?: ApprovalRecord;
-  refusedDecisions: RefusedDecision[];
-  reminderSentAt?: string;
-}
-
-export interface ApprovalDecision {
-  approver: string;
-  reason: string;
-}
-
-/** How a decision reached the workflow. */
-export type DecisionChannel = 'update' | 'signal' | 'deadline';
-
-export interface ApprovalRecord extends ApprovalDecision {
-  approved: boolean;
-  at: string;
-  via: DecisionChannel;
-}
-
-/** A decision sent as a Signal (for Temporal CLI and Web UI users): the same fields plus the verdict. */
-export interface SignalledDecision extends ApprovalDecision {
-  decision: 'approve' | 'reject';
-}
-
-/** A decision that failed the checks; kept in the run's status so it is never silently dropped. */
-export interface RefusedDecision {
-  approver: string;
-  decision: string;
-  error: string;
-  at: string;
-  via: DecisionChannel;
+  /** The release workflow that takes the approval decision for this run's version. */
+  releaseWorkflowId?: string;
 }
 
 export interface TrainingResult {
   modelName: string;
   version: number;
-  approved: boolean;
-  decision: ApprovalRecord;
   metrics: Record<string, number>;
+  release: ReleaseResult;
 }
 
 /** What a model version expects as input and returns; stored in the registry and the ONNX metadata. */

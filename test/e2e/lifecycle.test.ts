@@ -71,19 +71,24 @@ describe('lifecycle through the API', () => {
     runId = started.body.id;
     const status = await waitFor(
       () => stack.api('GET', `/v1/training-runs/${runId}`),
-      (r) => r.body.stage === 'awaiting_approval' || r.body.workflowStatus !== 'RUNNING',
+      (r) => r.body.release?.stage === 'awaiting_approval' || r.body.workflowStatus !== 'RUNNING',
     );
-    expect(status.body.stage).toBe('awaiting_approval');
+    expect(status.body.stage).toBe('releasing');
+    expect(status.body.release.workflowId).toBe(`release-${modelName}-v1`);
     expect(status.body.version).toBe(1);
     expect(status.body.maxAbsDiff).toBeLessThanOrEqual(1e-5);
     expect(status.body.metrics.accuracy).toBeGreaterThan(0.6);
 
     const pending = await waitFor(
       () => stack.api('GET', '/v1/approvals'),
-      (r) => r.body.pending.some((p: { workflowId: string }) => p.workflowId === runId),
+      (r) => r.body.pending.some((p: { trainingRunId: string }) => p.trainingRunId === runId),
       15_000,
     );
-    expect(pending.body.pending.find((p: { workflowId: string }) => p.workflowId === runId).version).toBe(1);
+    expect(pending.body.pending.find((p: { trainingRunId: string }) => p.trainingRunId === runId)).toMatchObject({
+      workflowId: `release-${modelName}-v1`,
+      version: 1,
+      metrics: { accuracy: expect.any(Number), roc_auc: expect.any(Number) },
+    });
   });
 
   it('does not serve a model before approval', async () => {
@@ -113,9 +118,9 @@ describe('lifecycle through the API', () => {
     expect(again.status).toBe(409);
 
     const result = await stack.runtime.client.workflow.getHandle(runId).result();
-    expect(result).toMatchObject({ modelName, version: 1, approved: true });
+    expect(result).toMatchObject({ modelName, version: 1, release: { approved: true } });
     const { rows } = await stack.runtime.db.query('select version, actor, reason, source from alias_history where model_name = $1', [modelName]);
-    expect(rows).toEqual([{ version: 1, actor: 'bob', reason: 'metrics fine', source: runId }]);
+    expect(rows).toEqual([{ version: 1, actor: 'bob', reason: 'metrics fine', source: `release-${modelName}-v1` }]);
   });
 
   it('scores JSON rows with onnxruntime on the production version', async () => {
@@ -149,12 +154,17 @@ describe('lifecycle through the API', () => {
   it('replays the recorded history with the current workflow code', async () => {
     const history = await stack.runtime.client.workflow.getHandle(runId).fetchHistory();
     await saveHistory('training-approved', runId, history);
-    const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, [{ workflowId: runId, history }]);
+    const release = await stack.runtime.client.workflow.getHandle(`release-${modelName}-v1`).fetchHistory();
+    await saveHistory('release-approved', `release-${modelName}-v1`, release);
+    const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, [
+      { workflowId: runId, history },
+      { workflowId: `release-${modelName}-v1`, history: release },
+    ]);
     for await (const r of results) expect(r.error).toBeUndefined();
   });
 
   it('makes the run findable in the Web UI by model, version and stage', async () => {
-    const query = `MlcycleModel = '${modelName}' AND MlcycleVersion = 1 AND MlcycleStage = 'completed'`;
+    const query = `WorkflowType = 'trainingWorkflow' AND MlcycleModel = '${modelName}' AND MlcycleVersion = 1 AND MlcycleStage = 'completed'`;
     const ids = await waitFor(
       async () => {
         const found: string[] = [];

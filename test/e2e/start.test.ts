@@ -60,12 +60,13 @@ describe('npm start', () => {
     await waitForOutput(first, 'Press Ctrl-C to stop');
     expect(first.output()).toContain('(new version)');
     const runId = /Training run (train-credit-default-[0-9a-f]+) started/.exec(first.output())![1];
+    const releaseId = /in release workflow (release-credit-default-v\d+)/.exec(first.output())![1];
     expect(first.output()).toContain(`temporal workflow update execute --address 127.0.0.1:${ports.temporal}`);
 
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/api/v1/namespaces`);
     expect(ui.status).toBe(200);
 
-    const approve = await fetch(`${api}/v1/approvals/${runId}`, {
+    const approve = await fetch(`${api}/v1/approvals/${releaseId}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ decision: 'approve', approver: 'you@example.com', reason: 'looks good' }),

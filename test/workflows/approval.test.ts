@@ -5,8 +5,8 @@ import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
-import type { ApprovalPolicy } from '../../lib/training/types.js';
-import { approveUpdate, decideSignal, ingestionWorkflow, statusQuery, trainingWorkflow } from '../../workflows/index.js';
+import type { ApprovalPolicy } from '../../lib/release/types.js';
+import { approveUpdate, decideSignal, ingestionWorkflow, releaseStatusQuery, releaseWorkflow, statusQuery, trainingWorkflow } from '../../workflows/index.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
 import { saveHistory } from '../setup/histories.js';
 
@@ -48,8 +48,10 @@ async function startAndWait(name: string, approval?: ApprovalPolicy) {
     taskQueue: stack.config.taskQueues.orchestration,
     args: [{ modelName: `${name}-${Date.now()}`, datasetVersionId, target: DEMO_DATASET.target, features: [...DEMO_DATASET.features], startedBy: 'alice', approval }],
   });
-  await waitFor(() => handle.query(statusQuery), (s) => s.stage === 'awaiting_approval');
-  return handle;
+  const { releaseWorkflowId } = await waitFor(() => handle.query(statusQuery), (s) => s.stage === 'releasing');
+  const release = stack.runtime.client.workflow.getHandle<typeof releaseWorkflow>(releaseWorkflowId!);
+  await waitFor(() => release.query(releaseStatusQuery), (s) => s.stage === 'awaiting_approval');
+  return release;
 }
 
 describe('approval', () => {
@@ -72,12 +74,12 @@ describe('approval', () => {
     await handle.signal(decideSignal, { decision: 'approve', approver: 'bob', reason: 'ok via CLI' });
     const result = await handle.result();
     expect(result.decision).toMatchObject({ approved: true, approver: 'bob', via: 'signal' });
-    const status = await handle.query(statusQuery);
+    const status = await handle.query(releaseStatusQuery);
     expect(status.refusedDecisions.map((r) => r.approver)).toEqual(['alice', 'bob']);
     expect(status.refusedDecisions[0].error).toContain('started this training run');
-    const { rows } = await stack.runtime.db.query('select approver, approved, via from release_decisions where training_run_id = $1', [handle.workflowId]);
+    const { rows } = await stack.runtime.db.query('select approver, approved, via from release_decisions where release_id = $1', [handle.workflowId]);
     expect(rows).toEqual([{ approver: 'bob', approved: true, via: 'signal' }]);
-    await saveHistory('training-signal', handle.workflowId, await handle.fetchHistory());
+    await saveHistory('release-signal', handle.workflowId, await handle.fetchHistory());
   });
 
   it('sends a reminder on a durable timer and rejects automatically at the deadline', async () => {
@@ -87,9 +89,9 @@ describe('approval', () => {
     expect(result.decision.via).toBe('deadline');
     const reminder = received.find((r) => r.workflowId === handle.workflowId);
     expect(reminder).toMatchObject({ event: 'approval.reminder', version: 1 });
-    expect((await handle.query(statusQuery)).reminderSentAt).toBeDefined();
+    expect((await handle.query(releaseStatusQuery)).reminderSentAt).toBeDefined();
     const alias = await stack.runtime.db.query('select 1 from model_aliases where model_name = $1', [result.modelName]);
     expect(alias.rowCount).toBe(0);
-    await saveHistory('training-deadline', handle.workflowId, await handle.fetchHistory());
+    await saveHistory('release-deadline', handle.workflowId, await handle.fetchHistory());
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
-import { approveUpdate, rejectUpdate, statusQuery, trainingWorkflow, ingestionWorkflow } from '../../workflows/index.js';
+import { approveUpdate, ingestionWorkflow, rejectUpdate, releaseStatusQuery, statusQuery, trainingWorkflow } from '../../workflows/index.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
 import { saveHistory } from '../setup/histories.js';
 
@@ -35,25 +35,29 @@ function startTraining(modelName: string) {
 describe('trainingWorkflow', () => {
   it('refuses decisions before approval is requested and malformed ones while waiting, then records a rejection', async () => {
     const modelName = `reject-${Date.now()}`;
-    const handle = await startTraining(modelName);
-    await waitFor(() => handle.query(statusQuery), (s) => s.stage === 'awaiting_approval');
+    const training = await startTraining(modelName);
+    const { releaseWorkflowId } = await waitFor(() => training.query(statusQuery), (s) => s.stage === 'releasing');
+    const handle = stack.runtime.client.workflow.getHandle(releaseWorkflowId!);
+    await waitFor(() => handle.query(releaseStatusQuery), (s) => s.stage === 'awaiting_approval');
 
     const invalid = await handle.executeUpdate(approveUpdate, { args: [{ approver: '', reason: 'x' }] }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(String((invalid as WorkflowUpdateFailedError).cause?.message)).toContain('approver');
-    expect((await handle.query(statusQuery)).stage).toBe('awaiting_approval');
+    expect((await handle.query(releaseStatusQuery)).stage).toBe('awaiting_approval');
 
     const record = await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'AUC too low' }] });
     expect(record).toMatchObject({ approved: false, approver: 'bob', reason: 'AUC too low' });
-    const result = await handle.result();
-    expect(result.approved).toBe(false);
-    expect((await handle.query(statusQuery)).stage).toBe('rejected');
+    const result = await training.result();
+    expect(result.release.approved).toBe(false);
+    expect((await training.query(statusQuery)).stage).toBe('rejected');
+    expect((await handle.query(releaseStatusQuery)).stage).toBe('rejected');
 
     const alias = await stack.runtime.db.query('select 1 from model_aliases where model_name = $1', [modelName]);
     expect(alias.rowCount).toBe(0);
-    const run = await stack.runtime.db.query('select status from training_runs where id = $1', [handle.workflowId]);
+    const run = await stack.runtime.db.query('select status from training_runs where id = $1', [training.workflowId]);
     expect(run.rows[0].status).toBe('rejected');
-    await saveHistory('training-rejected', handle.workflowId, await handle.fetchHistory());
+    await saveHistory('training-rejected', training.workflowId, await training.fetchHistory());
+    await saveHistory('release-rejected', handle.workflowId, await handle.fetchHistory());
   });
 
   it('fails with the reason when the target is not binary, and registers nothing', async () => {
@@ -69,10 +73,14 @@ describe('trainingWorkflow', () => {
   it('is deterministic: the same dataset, params and seed give the same model bytes', async () => {
     const a = await startTraining(`det-a-${Date.now()}`);
     const b = await startTraining(`det-b-${Date.now()}`);
-    for (const h of [a, b]) await waitFor(() => h.query(statusQuery), (s) => s.stage === 'awaiting_approval');
+    for (const h of [a, b]) await waitFor(() => h.query(statusQuery), (s) => s.stage === 'releasing');
     const { rows } = await stack.runtime.db.query('select model_sha256 from training_runs where id = any($1)', [[a.workflowId, b.workflowId]]);
     expect(rows).toHaveLength(2);
     expect(rows[0].model_sha256).toBe(rows[1].model_sha256);
-    for (const h of [a, b]) await h.terminate('test done');
+    for (const h of [a, b]) {
+      const { releaseWorkflowId } = await h.query(statusQuery);
+      await h.terminate('test done');
+      await stack.runtime.client.workflow.getHandle(releaseWorkflowId!).terminate('test done');
+    }
   });
 });

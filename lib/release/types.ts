@@ -1,0 +1,68 @@
+// Shared shapes for the release stage: approval policy, decisions, and the release workflow's input/result/status.
+
+/** Who may decide on a release and how long the run waits. */
+export interface ApprovalPolicy {
+  /** Identities allowed to decide; absent or empty means anyone except the run's starter. */
+  approvers?: string[];
+  /** Send a reminder (POST to `reminderWebhook`) when no decision arrived after this many seconds. */
+  reminderAfterSeconds?: number;
+  reminderWebhook?: string;
+  /** Reject automatically when no decision arrived after this many seconds. */
+  deadlineSeconds?: number;
+}
+
+export interface ApprovalDecision {
+  approver: string;
+  reason: string;
+}
+
+/** How a decision reached the workflow. */
+export type DecisionChannel = 'update' | 'signal' | 'deadline';
+
+export interface ApprovalRecord extends ApprovalDecision {
+  approved: boolean;
+  at: string;
+  via: DecisionChannel;
+}
+
+/** A decision sent as a Signal (for Temporal CLI and Web UI users): the same fields plus the verdict. */
+export interface SignalledDecision extends ApprovalDecision {
+  decision: 'approve' | 'reject';
+}
+
+/** A decision that failed the checks; kept in the run's status so it is never silently dropped. */
+export interface RefusedDecision {
+  approver: string;
+  decision: string;
+  error: string;
+  at: string;
+  via: DecisionChannel;
+}
+
+export interface ReleaseInput {
+  modelName: string;
+  version: number;
+  /** The run that produced the version, when it was trained here (its starter may not approve). */
+  trainingRunId?: string;
+  startedBy?: string;
+  approval?: ApprovalPolicy;
+}
+
+export type ReleaseStage = 'awaiting_approval' | 'promoting' | 'completed' | 'rejected';
+
+export interface ReleaseStatus {
+  stage: ReleaseStage;
+  modelName: string;
+  version: number;
+  trainingRunId?: string;
+  decision?: ApprovalRecord;
+  refusedDecisions: RefusedDecision[];
+  reminderSentAt?: string;
+}
+
+export interface ReleaseResult {
+  modelName: string;
+  version: number;
+  approved: boolean;
+  decision: ApprovalRecord;
+}

@@ -1,0 +1,128 @@
+// Release stage: a registered version waits for a human decision (Update or Signal, on durable timers),
+// then becomes @production or is rejected. One release workflow per model version.
+import { condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { createRegistryActivities } from '../activities/registry.js';
+import { DEADLINE_APPROVER, validateDecision } from '../lib/release/approval.js';
+import type { ApprovalDecision, ApprovalRecord, DecisionChannel, ReleaseInput, ReleaseResult, ReleaseStage, ReleaseStatus, SignalledDecision } from '../lib/release/types.js';
+import { PRODUCTION_ALIAS } from '../lib/registry/types.js';
+import { SHORT_IO } from './activity-options.js';
+import { MODEL_NAME, MODEL_VERSION, STAGE } from './search-attributes.js';
+
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalDecision]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalDecision]>('reject');
+/** The same decision as a Signal, for Temporal CLI and Web UI users; invalid ones are recorded in the status and ignored. */
+export const decideSignal = defineSignal<[SignalledDecision]>('decide');
+export const releaseStatusQuery = defineQuery<ReleaseStatus>('status');
+
+/** One release per model version: the id is derived, so a retried start finds the running one. */
+export function releaseWorkflowId(modelName: string, version: number): string {
+  return `release-${modelName}-v${version}`;
+}
+
+const registry = proxyActivities<ReturnType<typeof createRegistryActivities>>(SHORT_IO);
+
+export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResult> {
+  const status: ReleaseStatus = {
+    stage: 'awaiting_approval',
+    modelName: input.modelName,
+    version: input.version,
+    trainingRunId: input.trainingRunId,
+    refusedDecisions: [],
+  };
+  let decision: ApprovalRecord | undefined;
+
+  const enter = (stage: ReleaseStage, details: string) => {
+    status.stage = stage;
+    upsertSearchAttributes([{ key: STAGE, value: stage }]);
+    setCurrentDetails(details);
+  };
+  const decide = (approved: boolean, d: ApprovalDecision, via: DecisionChannel): ApprovalRecord => {
+    decision = { approver: d.approver.trim(), reason: d.reason.trim(), approved, at: new Date().toISOString(), via };
+    status.decision = decision;
+    return decision;
+  };
+  const check = (d: ApprovalDecision | undefined) =>
+    validateDecision(d, { awaiting: status.stage === 'awaiting_approval' && decision === undefined, startedBy: input.startedBy, policy: input.approval });
+  // Update validators must not change state; a refused Update is logged here and returned to its caller.
+  const validator = (d: ApprovalDecision) => {
+    try {
+      check(d);
+    } catch (err) {
+      log.warn('Refused approval Update', { approver: d?.approver, error: (err as Error).message });
+      throw err;
+    }
+  };
+  setHandler(releaseStatusQuery, () => status);
+  setHandler(approveUpdate, (d) => decide(true, d, 'update'), { validator });
+  setHandler(rejectUpdate, (d) => decide(false, d, 'update'), { validator });
+  setHandler(decideSignal, (d) => {
+    try {
+      if (d?.decision !== 'approve' && d?.decision !== 'reject') throw new Error('decision must be "approve" or "reject"');
+      check(d);
+      decide(d.decision === 'approve', d, 'signal');
+    } catch (err) {
+      const error = (err as Error).message;
+      log.warn('Refused approval Signal', { approver: d?.approver, error });
+      status.refusedDecisions.push({ approver: String(d?.approver ?? ''), decision: String(d?.decision ?? ''), error, at: new Date().toISOString(), via: 'signal' });
+    }
+  });
+
+  upsertSearchAttributes([
+    { key: MODEL_NAME, value: input.modelName },
+    { key: MODEL_VERSION, value: input.version },
+  ]);
+  enter('awaiting_approval', `${input.modelName} v${input.version} awaits approval: send the \`approve\` or \`reject\` Update`);
+  await awaitDecision(input, () => decision !== undefined, async () => {
+    await registry.sendApprovalReminder(input.approval!.reminderWebhook!, { workflowId: releaseWorkflowId(input.modelName, input.version), modelName: input.modelName, version: input.version });
+    status.reminderSentAt = new Date().toISOString();
+  });
+  if (decision === undefined) {
+    decide(false, { approver: DEADLINE_APPROVER, reason: `No decision within ${input.approval!.deadlineSeconds} s; rejected automatically.` }, 'deadline');
+  }
+  const final = decision!;
+  await registry.recordReleaseDecision({
+    releaseId: releaseWorkflowId(input.modelName, input.version),
+    trainingRunId: input.trainingRunId ?? null,
+    modelName: input.modelName,
+    version: input.version,
+    approved: final.approved,
+    approver: final.approver,
+    reason: final.reason,
+    via: final.via,
+    at: final.at,
+  });
+
+  if (final.approved) {
+    enter('promoting', `Approved by ${final.approver}; setting @${PRODUCTION_ALIAS}`);
+    await registry.setModelAlias({
+      modelName: input.modelName,
+      alias: PRODUCTION_ALIAS,
+      version: input.version,
+      actor: final.approver,
+      reason: final.reason,
+      source: releaseWorkflowId(input.modelName, input.version),
+    });
+    if (input.trainingRunId) await registry.setTrainingRunStatus(input.trainingRunId, 'promoted');
+    enter('completed', `v${input.version} is @${PRODUCTION_ALIAS}`);
+  } else {
+    if (input.trainingRunId) await registry.setTrainingRunStatus(input.trainingRunId, 'rejected');
+    enter('rejected', `Rejected by ${final.approver}: ${final.reason}`);
+  }
+  return { modelName: input.modelName, version: input.version, approved: final.approved, decision: final };
+}
+
+/**
+ * Waits on durable timers: a reminder after `reminderAfterSeconds`, then until
+ * `deadlineSeconds` (counted from the start of the wait). Returns when decided or at the deadline.
+ */
+async function awaitDecision(input: ReleaseInput, decided: () => boolean, remind: () => Promise<void>): Promise<void> {
+  const policy = input.approval ?? {};
+  let waitedMs = 0;
+  if (policy.reminderAfterSeconds !== undefined && policy.reminderWebhook) {
+    waitedMs = policy.reminderAfterSeconds * 1000;
+    if (await condition(decided, waitedMs)) return;
+    await remind();
+  }
+  if (policy.deadlineSeconds === undefined) return condition(decided);
+  await condition(decided, Math.max(1, policy.deadlineSeconds * 1000 - waitedMs));
+}

@@ -12,6 +12,7 @@ import approvalRoutes from './routes/approvals.js';
 import datasetRoutes from './routes/datasets.js';
 import healthRoutes from './routes/health.js';
 import modelRoutes from './routes/models.js';
+import predictRoutes from './routes/predict.js';
 import trainingRunRoutes from './routes/training-runs.js';
 import { ErrorResponse } from './schemas.js';
 
@@ -50,5 +51,6 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   await app.register(trainingRunRoutes, { prefix: '/v1/training-runs' });
   await app.register(approvalRoutes, { prefix: '/v1/approvals' });
   await app.register(modelRoutes, { prefix: '/v1/models' });
+  await app.register(predictRoutes, { prefix: '/v1/models' });
   return app;
 }

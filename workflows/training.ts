@@ -41,6 +41,7 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
     metrics: { ...trained.metrics, onnx_max_abs_diff: parity.maxAbsDiff },
     params: { ...trained.params, target: input.target },
     datasetVersionId: input.datasetVersionId,
+    evaluationUri: trained.validationUri,
     createdBy: input.startedBy,
   });
   status.version = mv.version;

@@ -1,25 +1,9 @@
-// /v1/models: registered versions and aliases, and online scoring of JSON rows on the production version.
+// /v1/models: registered models, their versions and aliases.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { NotFoundError } from '../../lib/errors.js';
 import { listModelVersions } from '../../lib/registry/registry.js';
 import { errors } from '../schemas.js';
-
-const Row = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]));
-
-const PredictBody = Type.Object(
-  { rows: Type.Array(Row, { minItems: 1, maxItems: 1000, description: 'Feature rows as JSON objects; null marks a missing value.' }) },
-  { additionalProperties: false },
-);
-
-const PredictResponse = Type.Object({
-  model: Type.String(),
-  version: Type.Integer(),
-  alias: Type.String(),
-  predictions: Type.Array(
-    Type.Object({ label: Type.Union([Type.String(), Type.Number()]), probabilities: Type.Record(Type.String(), Type.Number()) }),
-  ),
-});
 
 const Version = Type.Object({
   version: Type.Integer(),
@@ -40,12 +24,6 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (versions.length === 0) throw new NotFoundError(`Model ${request.params.name} does not exist.`);
       return { name: request.params.name, versions };
     },
-  );
-
-  app.post(
-    '/:name/predict',
-    { schema: { params: Type.Object({ name: Type.String() }), body: PredictBody, response: { 200: PredictResponse, ...errors(400, 404) } } },
-    async (request) => app.predictor.predict(request.params.name, request.body.rows),
   );
 };
 

@@ -13,6 +13,7 @@ interface VersionRow {
   params: Record<string, unknown>;
   training_run_id: string | null;
   dataset_version_id: string | null;
+  evaluation_uri: string | null;
   created_by: string | null;
   created_at: Date;
   aliases: string[] | null;
@@ -34,6 +35,7 @@ function fromRow(r: VersionRow): ModelVersion {
     params: r.params,
     trainingRunId: r.training_run_id,
     datasetVersionId: r.dataset_version_id,
+    evaluationUri: r.evaluation_uri,
     createdBy: r.created_by,
     createdAt: r.created_at.toISOString(),
     aliases: r.aliases ?? [],
@@ -49,9 +51,9 @@ export async function registerModelVersion(db: Db, v: NewModelVersion): Promise<
     const existing = await client.query<VersionRow>(`${SELECT_VERSION} where v.training_run_id = $1`, [v.trainingRunId]);
     if (existing.rows[0]) return fromRow(existing.rows[0]);
     await client.query(
-      `insert into model_versions (model_name, version, sha256, uri, signature, metrics, params, training_run_id, dataset_version_id, created_by)
-       values ($1, (select coalesce(max(version), 0) + 1 from model_versions where model_name = $1), $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [v.modelName, v.sha256, v.uri, JSON.stringify(v.signature), JSON.stringify(v.metrics), JSON.stringify(v.params), v.trainingRunId, v.datasetVersionId, v.createdBy ?? null],
+      `insert into model_versions (model_name, version, sha256, uri, signature, metrics, params, training_run_id, dataset_version_id, evaluation_uri, created_by)
+       values ($1, (select coalesce(max(version), 0) + 1 from model_versions where model_name = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [v.modelName, v.sha256, v.uri, JSON.stringify(v.signature), JSON.stringify(v.metrics), JSON.stringify(v.params), v.trainingRunId, v.datasetVersionId, v.evaluationUri ?? null, v.createdBy ?? null],
     );
     await client.query(`update training_runs set status = 'registered', updated_at = now() where id = $1`, [v.trainingRunId]);
     const { rows } = await client.query<VersionRow>(`${SELECT_VERSION} where v.training_run_id = $1`, [v.trainingRunId]);

@@ -11,6 +11,8 @@ export interface ModelVersion {
   params: Record<string, unknown>;
   trainingRunId: string | null;
   datasetVersionId: string | null;
+  /** Held-out rows (Arrow IPC artifact) the release gates evaluate the version on. */
+  evaluationUri: string | null;
   createdBy: string | null;
   createdAt: string;
   aliases: string[];
@@ -25,6 +27,7 @@ export interface NewModelVersion {
   metrics: Record<string, number>;
   params: Record<string, unknown>;
   datasetVersionId: string;
+  evaluationUri?: string;
   createdBy?: string;
 }
 

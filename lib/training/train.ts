@@ -17,7 +17,10 @@ export interface TrainedModel {
   modelUri: string;
   modelSha256: string;
   modelBytes: number;
-  /** Arrow IPC with the validation features and the trainer's probabilities, for the parity check. */
+  /**
+   * Arrow IPC of the held-out rows: the raw feature columns, `__label` (class index into
+   * signature.classes) and `__trainer_p1`. The parity check and the release gates read it.
+   */
   validationUri: string;
   signature: ModelSignature;
   params: TrainingParams;
@@ -31,6 +34,8 @@ export interface TrainProgress {
 }
 
 const TRAINER_PROBABILITY = '__trainer_p1';
+/** Column of the validation artifact holding each row's true class index. */
+export const LABEL_COLUMN = '__label';
 
 export function resolveParams(params: Partial<TrainingParams> | undefined): TrainingParams {
   const p = { ...DEFAULT_TRAINING_PARAMS, ...params };
@@ -159,6 +164,7 @@ export async function trainLogisticModel(
   frame.features.forEach((name, j) => {
     columns[name] = makeVector(Float32Array.from(validationRows, (i) => frame.X[i * f + j]));
   });
+  columns[LABEL_COLUMN] = makeVector(Int32Array.from(validationRows, (i) => frame.y[i]));
   columns[TRAINER_PROBABILITY] = makeVector(p1);
   const validation = await deps.artifacts.put(tableToIPC(new Table(columns), 'file'));
 

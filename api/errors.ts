@@ -12,6 +12,7 @@ const STATUS_BY_TYPE: Record<string, number> = {
   NotFoundError: 404,
   ConflictError: 409,
   OnnxParityError: 422,
+  OverloadedError: 503,
   ArtifactIntegrityError: 500,
 };
 
@@ -45,7 +46,8 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
   }
   if (err instanceof MlcycleError) {
     const status = STATUS_BY_TYPE[err.name] ?? 500;
-    return { status, body: { error: status < 500 ? err.message : 'Internal error; see the server log.', code: err.name } };
+    const safe = status < 500 || err.name === 'OverloadedError';
+    return { status, body: { error: safe ? err.message : 'Internal error; see the server log.', code: err.name } };
   }
   const fe = err as FastifyError;
   if (fe.validation) return { status: 400, body: { error: fe.message, code: 'ValidationError' } };

@@ -36,6 +36,9 @@ export class ArtifactIntegrityError extends MlcycleError {}
 /** onnxruntime disagrees with the trainer's own predictions beyond tolerance. */
 export class OnnxParityError extends MlcycleError {}
 
+/** The service is protecting itself (a queue is full); the client should retry after a moment. */
+export class OverloadedError extends MlcycleError {}
+
 /** Evaluation inputs are malformed (wrong lengths, labels out of range, NaN scores); fix the caller. */
 export class EvaluationInputError extends MlcycleError {}
 

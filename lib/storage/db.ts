@@ -50,3 +50,9 @@ export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => 
     client.release();
   }
 }
+
+/** PGlite's wire server cannot take COPY FROM STDIN; bulk writers ask before choosing COPY. */
+export async function supportsCopyFromStdin(db: Db): Promise<boolean> {
+  const { rows } = await db.query<{ version: string }>('select version()');
+  return !rows[0].version.includes('PGlite');
+}

@@ -57,6 +57,10 @@ describe('lifecycle through the API', () => {
     expect(badTarget.body.error).toContain('nope');
     const badDataset = await stack.api('POST', '/v1/training-runs', { modelName, datasetVersionId: 'x@0', target: 'defaulted' });
     expect(badDataset.status).toBe(400);
+    // unknown training field: refused, not silently dropped
+    const typo = await stack.api('POST', '/v1/training-runs', { modelName, datasetVersionId: datasetId, target: 'defaulted', featurs: ['age'] });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error).toContain('additional properties');
   });
 
   it('trains, checks ONNX parity, registers and waits for approval', async () => {

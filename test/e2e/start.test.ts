@@ -72,11 +72,18 @@ describe('npm start', () => {
       body: JSON.stringify({ decision: 'approve', approver: 'you@example.com', reason: 'looks good' }),
     });
     expect(approve.status).toBe(200);
-    const predict = await fetch(`${api}/v1/models/credit-default/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ rows: [{ income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utilization: 0.83 }] }),
-    });
+    // The Update answers once the decision is recorded; @production moves a moment later.
+    const predictOnce = () =>
+      fetch(`${api}/v1/models/credit-default/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [{ income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utilization: 0.83 }] }),
+      });
+    let predict = await predictOnce();
+    for (let i = 0; i < 50 && predict.status === 404; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      predict = await predictOnce();
+    }
     expect(predict.status).toBe(200);
     expect(((await predict.json()) as { version: number }).version).toBe(1);
 

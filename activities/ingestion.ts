@@ -1,5 +1,5 @@
-// Ingestion activities: read a source once into an immutable dataset version.
-import { heartbeat } from '@temporalio/activity';
+// Ingestion activities: read a source once, under its contract, into an immutable dataset version.
+import { Context, heartbeat } from '@temporalio/activity';
 import { ingestDataset } from '../lib/data/datasets.js';
 import type { IngestionInput, IngestionResult } from '../lib/data/types.js';
 import type { ActivityDeps } from './deps.js';
@@ -7,9 +7,14 @@ import { withFailureMapping } from './failures.js';
 
 export function createIngestionActivities(deps: ActivityDeps) {
   return {
-    /** Idempotent: a retry after a crash finds the version by its content hash. */
-    async ingestCsv(input: IngestionInput): Promise<IngestionResult> {
-      return withFailureMapping(() => ingestDataset(deps, input, (rowsRead) => heartbeat({ rowsRead })));
+    /**
+     * Reads, checks, dedups, stores and commits one version, heartbeating rows read and quarantined.
+     * Idempotent: a retry restarts the run under the same run id (its quarantine is replaced) and
+     * finds the version by its content hash; a crash before the commit leaves no version row.
+     */
+    async ingestSource(input: IngestionInput): Promise<IngestionResult> {
+      const runId = input.runId ?? Context.current().info.workflowExecution?.workflowId ?? Context.current().info.activityId;
+      return withFailureMapping(() => ingestDataset(deps, { ...input, runId }, (progress) => heartbeat(progress)));
     },
   };
 }

@@ -12,6 +12,7 @@ const STATUS_BY_TYPE: Record<string, number> = {
   NotFoundError: 404,
   ConflictError: 409,
   OnnxParityError: 422,
+  DataContractError: 422,
   OverloadedError: 503,
   ArtifactIntegrityError: 500,
 };

@@ -18,6 +18,9 @@ export class StartupError extends MlcycleError {}
 /** A data source is missing, unreadable or malformed; the user must fix the input. */
 export class DatasetSourceError extends MlcycleError {}
 
+/** Ingested rows breach their data contract above its threshold; the message is the run's report. */
+export class DataContractError extends MlcycleError {}
+
 /** Something the caller named does not exist. */
 export class NotFoundError extends MlcycleError {}
 
@@ -52,6 +55,7 @@ export class UndefinedMetricError extends MlcycleError {}
 export const NON_RETRYABLE_ERRORS = [
   'ConfigError',
   'DatasetSourceError',
+  'DataContractError',
   'NotFoundError',
   'ConflictError',
   'ForbiddenError',

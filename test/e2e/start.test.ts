@@ -11,7 +11,8 @@ let dataDir: string;
 const children: ChildProcess[] = [];
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  // Kill the whole process group: tsx runs node as a child, which runs the Temporal dev server.
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(-c.pid, 'SIGKILL');
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -24,6 +25,7 @@ interface Started {
 function startMlcycle(env: Record<string, string>): Started {
   const child = spawn(path.resolve('node_modules/.bin/tsx'), ['cli/mlcycle.ts', 'start'], {
     env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env },
+    detached: true,
   });
   children.push(child);
   let out = '';

@@ -1,0 +1,200 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { tableToIPC } from 'apache-arrow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseContract, type DataContract } from '../../../lib/data/contract.js';
+import { formatReport, runPipeline, type PipelineInput } from '../../../lib/data/ingest.js';
+import { profileTable } from '../../../lib/data/profile.js';
+import { openSource } from '../../../lib/data/sources.js';
+import { ValidationError } from '../../../lib/errors.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-'));
+});
+
+async function run(csv: string, contract?: unknown, extra: Partial<PipelineInput> = {}) {
+  const p = path.join(dir, `${Math.random().toString(36).slice(2)}.csv`);
+  await writeFile(p, csv);
+  const source = await openSource(p, { batchSize: 4 });
+  return runPipeline({
+    runId: 'run-1',
+    datasetName: 'ds',
+    sourceUri: p,
+    source,
+    contract: contract === undefined ? undefined : parseContract(contract),
+    contractVersion: contract === undefined ? null : 1,
+    now: Date.UTC(2024, 0, 2),
+    ...extra,
+  });
+}
+
+const rowsOf = (t: { numRows: number; getChild(n: string): { get(i: number): unknown } | null }, col: string) =>
+  Array.from({ length: t.numRows }, (_, i) => t.getChild(col)!.get(i));
+
+describe('parseContract', () => {
+  it('accepts a full contract', () => {
+    const c = parseContract({
+      columns: [
+        { name: 'id', type: 'float64', notNull: true },
+        { name: 'at', type: 'timestamp' },
+      ],
+      unique: [{ columns: ['id'] }],
+      eventTime: 'at',
+      freshness: { maxAgeSeconds: 60 },
+      rowCount: { min: 1 },
+      dedup: { exact: true, key: ['id'] },
+    });
+    expect(c.columns).toHaveLength(2);
+  });
+
+  it.each([
+    [{ columns: [] }, /\/columns: must not have fewer than 1 items/],
+    [{ columns: [{ name: 'a', type: 'int' }] }, /does not parse.*\/columns\/0\/type/],
+    [{ columns: [{ name: 'a', type: 'utf8', pattern: { regex: '(' } }] }, /pattern.*Invalid regular expression/],
+    [{ columns: [{ name: 'a', type: 'float64', range: { min: 5, max: 1 } }] }, /min 5 is above max 1/],
+    [{ columns: [{ name: 'a', type: 'float64' }], unique: [{ columns: ['b'] }] }, /\/unique\/0: column "b" is not declared/],
+    [{ columns: [{ name: 'a', type: 'float64' }], colums: [] }, /additional properties/],
+    [{ columns: [{ name: 'a', type: 'float64' }], freshness: { maxAgeSeconds: 5 } }, /needs eventTime/],
+  ])('rejects a contract that does not parse or is inconsistent (%#)', (input, message) => {
+    const err = (() => {
+      try {
+        parseContract(input);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toMatch(message);
+  });
+});
+
+describe('runPipeline', () => {
+  it('without a contract, keeps every row with inferred types, in canonical batches', async () => {
+    const r = await run('a,b\n1,x\n2,y\n3,\n4,z\n5,w\n');
+    expect(r.report.status).toBe('succeeded');
+    expect(r.table!.numRows).toBe(5);
+    expect(r.table!.batches).toHaveLength(1);
+    expect(r.columns).toEqual([
+      { name: 'a', type: 'float64', nullCount: 0 },
+      { name: 'b', type: 'utf8', nullCount: 1 },
+    ]);
+  });
+
+  it('without a contract, fails on a value that does not fit the inferred type and names row and column', async () => {
+    const r = await run('a,b\n1,x\n2,y\n3,z\n4,w\nlots,v\n');
+    expect(r.report.status).toBe('failed');
+    expect(r.table).toBeUndefined();
+    expect(r.quarantine).toEqual([{ runId: 'run-1', rowNumber: 5, column: 'a', value: 'lots', check: 'type', severity: 'error', reason: '"lots" is not a number' }]);
+    expect(formatReport(r.report)).toMatch(/type on "a": 1 of 5 rows \(20%\) not readable as float64; at most 0% allowed\. First: row 5, value "lots"/);
+    expect(formatReport(r.report)).toContain('nothing was committed');
+  });
+
+  const contract = {
+    columns: [
+      { name: 'id', type: 'float64', notNull: true },
+      { name: 'age', type: 'float64', range: { min: 0, max: 130, maxFraction: 0.25 } },
+      { name: 'state', type: 'utf8', allowed: { values: ['CA', 'NY'], severity: 'warn' } },
+      { name: 'email', type: 'utf8', pattern: { regex: '^[^@]+@[^@]+$', maxFraction: 0.5 } },
+    ],
+  };
+
+  it('quarantines rows under threshold, keeps warn rows, and reports each check', async () => {
+    const r = await run('id,age,state,email\n1,30,CA,a@x\n2,-4,NY,b@x\n3,40,TX,c@x\n4,50,NY,nope\n5,60,CA,e@x\n6,70,CA,f@x\n7,80,CA,g@x\n8,90,CA,h@x\n', contract);
+    expect(r.report.status).toBe('succeeded');
+    expect(rowsOf(r.table!, 'id')).toEqual([1, 3, 5, 6, 7, 8]);
+    expect(r.report.rowsQuarantined).toBe(2);
+    const byCheck = Object.fromEntries(r.report.checks.map((c) => [c.check, c]));
+    expect(byCheck.range).toMatchObject({ violations: 1, fraction: 1 / 8, breached: false, severity: 'error' });
+    expect(byCheck.allowed).toMatchObject({ violations: 1, severity: 'warn', breached: true });
+    expect(r.report.warnings.join('\n')).toContain('allowed on "state"');
+    expect(r.quarantine.map((q) => [q.rowNumber, q.column, q.check, q.severity])).toEqual([
+      [2, 'age', 'range', 'error'],
+      [3, 'state', 'allowed', 'warn'],
+      [4, 'email', 'pattern', 'error'],
+    ]);
+  });
+
+  it('fails the run when a check breaches its threshold, with a readable report', async () => {
+    const r = await run('id,age,state,email\n1,-1,CA,a@x\n2,-4,NY,b@x\n,40,CA,c@x\n4,50,NY,d@x\n', contract);
+    expect(r.report.status).toBe('failed');
+    const text = formatReport(r.report);
+    expect(text).toMatch(/range on "age": 2 of 4 rows \(50%\) not within \[0, 130\]; at most 25% allowed\. First: row 1, value "-1"/);
+    expect(text).toMatch(/notNull on "id": 1 of 4 rows \(25%\)/);
+    expect(text).toContain('GET /v1/datasets/runs/run-1/quarantine');
+  });
+
+  it('reports schema drift by name: missing required, new and retyped columns', async () => {
+    const r = await run('id,age,state,extra\n1,30,CA,x\n', contract);
+    expect(r.report.status).toBe('failed');
+    expect(r.report.drift[0]).toEqual({ against: 'contract', added: ['extra'], missing: ['email'], retyped: [] });
+    expect(r.report.errors.join()).toContain('column "email" is required by the contract but missing');
+    const retyped = await run('id,age\n1,old\n', { columns: [{ name: 'id', type: 'utf8' }, { name: 'age', type: 'float64', typeCheck: { maxFraction: 1 } }] });
+    expect(retyped.report.drift[0].retyped).toEqual([
+      { column: 'id', expected: 'utf8', actual: 'float64' },
+      { column: 'age', expected: 'float64', actual: 'utf8' },
+    ]);
+    // The one row is quarantined (its age is not a number); a version with no rows is refused.
+    expect(retyped.report.errors.join()).toContain('no rows survived the checks');
+    const prev = await run('a,b\n1,2\n', undefined, { previousColumns: [{ name: 'a', type: 'utf8', nullCount: 0 }, { name: 'c', type: 'utf8', nullCount: 0 }] });
+    expect(prev.report.drift[0]).toEqual({ against: 'previous version', added: ['b'], missing: ['c'], retyped: [{ column: 'a', expected: 'utf8', actual: 'float64' }] });
+    expect(prev.report.warnings.join()).toContain('Schema changed since the previous version');
+  });
+
+  it('drops exact duplicates and keeps the latest row per key by event time, counting both', async () => {
+    const csv = 'id,v,at\n1,a,2024-01-01T00:00:00Z\n1,a,2024-01-01T00:00:00Z\n2,b,2024-01-01T05:00:00Z\n2,c,2024-01-01T03:00:00Z\n1,d,2024-01-01T09:00:00Z\n3,e,2024-01-01T01:00:00Z\n';
+    const r = await run(csv, {
+      columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }, { name: 'at', type: 'timestamp' }],
+      eventTime: 'at',
+      dedup: { exact: true, key: ['id'] },
+      unique: [{ columns: ['id'] }],
+    });
+    expect(r.report.status).toBe('succeeded');
+    expect(r.report.duplicates).toEqual({ exact: 1, byKey: 2 });
+    expect(rowsOf(r.table!, 'v')).toEqual(['b', 'd', 'e']);
+    expect(r.report.rowsWritten).toBe(3);
+  });
+
+  it('flags repeated unique keys, freshness and row counts', async () => {
+    const r = await run('id,at\n1,2023-12-01\n1,2023-12-02\n', {
+      columns: [{ name: 'id', type: 'float64' }, { name: 'at', type: 'timestamp' }],
+      unique: [{ columns: ['id'], severity: 'warn' }],
+      eventTime: 'at',
+      freshness: { maxAgeSeconds: 3600 },
+      rowCount: { min: 5, severity: 'warn' },
+    });
+    expect(r.report.status).toBe('failed');
+    expect(r.report.errors.join()).toMatch(/freshness: newest at is 2023-12-02T00:00:00.000Z/);
+    expect(r.report.warnings.join()).toMatch(/2 rows written; expected 5/);
+    expect(r.quarantine).toMatchObject([{ rowNumber: 2, check: 'unique', severity: 'warn' }]);
+  });
+
+  it('appends onto a parent: parent rows first, identical rows deduped', async () => {
+    const first = await run('id,v\n1,a\n2,b\n', { columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }], dedup: { exact: true } });
+    const again = await run('id,v\n2,b\n3,c\n', { columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }], dedup: { exact: true } }, {
+      parent: first.table,
+      previousColumns: first.columns,
+    });
+    expect(rowsOf(again.table!, 'id')).toEqual([1, 2, 3]);
+    expect(again.rowsFromParent).toBe(2);
+    const same = await run('id,v\n1,a\n', { columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }], dedup: { exact: true } }, {
+      parent: first.table,
+      previousColumns: first.columns,
+    });
+    expect(Buffer.from(tableToIPC(same.table!, 'file')).equals(Buffer.from(tableToIPC(first.table!, 'file')))).toBe(true);
+    const mismatch = await run('id,w\n1,a\n', undefined, { parent: first.table, previousColumns: first.columns });
+    expect(mismatch.report.errors.join()).toMatch(/append needs the parent's columns/);
+  });
+
+  it('profiles a version: nulls, min/max, mean/std, distinct, quantiles, histogram, top-k', async () => {
+    const r = await run('x,c\n1,a\n2,a\n3,b\n,b\n4,a\n');
+    const p = profileTable(r.table!, r.columns);
+    const [x, c] = p.columns;
+    expect(x).toMatchObject({ name: 'x', nullCount: 1, distinctCount: 4, quantiles: { '0.5': 2.5 } });
+    expect(x.stats).toMatchObject({ kind: 'numeric', min: 1, max: 4, mean: 2.5 });
+    expect(x.stats.kind === 'numeric' && x.stats.binCounts.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(c).toMatchObject({ distinctCount: 2, stats: { kind: 'categorical', categoryCounts: { a: 3, b: 2 } } });
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+  });
+});

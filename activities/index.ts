@@ -2,4 +2,5 @@
 export { createIngestionActivities } from './ingestion.js';
 export { createTrainingActivities } from './training.js';
 export { createRegistryActivities } from './registry.js';
+export { createReleaseActivities } from './release.js';
 export type { ActivityDeps } from './deps.js';

@@ -7,17 +7,29 @@ import type { Config } from '../lib/config.js';
 import { Predictor } from '../lib/serving/predictor.js';
 import { createServingMetrics, type ServingMetrics } from '../lib/serving/metrics.js';
 import { PredictionLog } from '../lib/serving/prediction-log.js';
+import { DeploymentWatcher } from '../lib/serving/deployment-watcher.js';
+import { ServingService } from '../lib/serving/service.js';
 import { supportsCopyFromStdin } from '../lib/storage/db.js';
 import type { ArtifactStore } from '../lib/storage/artifacts.js';
 import type { Db } from '../lib/storage/db.js';
+import { installAuth, type RouteAccess } from './auth.js';
 import { errorHandler } from './errors.js';
+import apiKeyRoutes from './routes/api-keys.js';
 import approvalRoutes from './routes/approvals.js';
 import datasetRoutes from './routes/datasets.js';
+import deploymentRoutes from './routes/deployments.js';
 import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
 import modelRoutes from './routes/models.js';
 import predictRoutes from './routes/predict.js';
+import feedbackRoutes from './routes/feedback.js';
+import monitoringRoutes from './routes/monitoring.js';
+import alertRoutes from './routes/alerts.js';
 import trainingRunRoutes from './routes/training-runs.js';
+import experimentRoutes from './routes/experiments.js';
+import modelUploadRoutes from './routes/model-uploads.js';
+import v2Routes from './routes/v2.js';
+import batchScoringRoutes from './routes/batch-scoring.js';
 import { ErrorResponse } from './schemas.js';
 
 export interface AppDeps {
@@ -33,6 +45,12 @@ declare module 'fastify' {
     predictor: Predictor;
     predictionLog: PredictionLog;
     metrics: ServingMetrics;
+    /** Routing, fallback, shadow and logging around the predictor: what scoring routes call. */
+    serving: ServingService;
+    /** This instance's copy of the deployment state, kept current by LISTEN/NOTIFY and polling. */
+    deployments: DeploymentWatcher;
+    /** Access control: every route's resolved roles, and a way to drop cached keys after a revocation. */
+    auth: { routes: RouteAccess[]; forget: () => void };
   }
 }
 
@@ -45,15 +63,38 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     ...opts,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('deps', deps);
-  app.decorate('predictor', new Predictor({ db: deps.db, artifacts: deps.artifacts }));
+  const { maxBatchRows, maxWaitMs, timeoutMs } = deps.config.serving;
+  const predictor = new Predictor({ db: deps.db, artifacts: deps.artifacts }, { batch: { maxBatchRows, maxWaitMs } });
+  app.decorate('predictor', predictor);
+  // PGlite's wire server supports neither COPY FROM STDIN nor delivering NOTIFY to other connections.
+  const realPostgres = await supportsCopyFromStdin(deps.db);
   const predictionLog = new PredictionLog(deps.db, {
-    method: (await supportsCopyFromStdin(deps.db)) ? 'copy' : 'insert',
+    method: realPostgres ? 'copy' : 'insert',
     onError: (err) => app.log.error({ err }, 'prediction log write failed; rows stay queued'),
   });
   app.decorate('predictionLog', predictionLog);
-  app.decorate('metrics', createServingMetrics(() => predictionLog.depth));
-  // Graceful shutdown: stop taking requests (Fastify), then write every logged prediction.
+  const metrics = createServingMetrics(() => predictionLog.depth);
+  app.decorate('metrics', metrics);
+  const onError = (err: unknown, context: string) => app.log.error({ err }, context);
+  const watcher = new DeploymentWatcher(deps.db, {
+    listen: realPostgres,
+    // With LISTEN the poll is only a safety net; without it, it is how changes arrive (well within 1 s).
+    pollMs: realPostgres ? 2000 : 250,
+    prepare: async (state) => {
+      const versions = [state.stableVersion, state.canaryVersion, state.shadowVersion, state.fallbackVersion].filter((v): v is number => v !== null);
+      for (const v of versions) await predictor.load(await predictor.version(state.modelName, v));
+      metrics.deploymentChanges.inc({ model: state.modelName });
+    },
+    onError,
+  });
+  await watcher.start();
+  app.decorate('deployments', watcher);
+  const serving = new ServingService({ predictor, watcher, log: predictionLog, metrics, onError }, { timeoutMs });
+  app.decorate('serving', serving);
+  // Graceful shutdown: stop taking requests (Fastify), finish shadow scoring, then write every logged prediction.
   app.addHook('onClose', async () => {
+    await watcher.close();
+    await serving.drain();
     await predictionLog.close();
     await app.predictor.close();
   });
@@ -67,13 +108,24 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: `No route ${request.method} ${request.url}`, code: 'NotFoundError' });
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Before any route: every route registered from here on gets its roles resolved and checked.
+  app.decorate('auth', installAuth(app, deps.db));
+  app.get('/openapi.json', { config: { roles: 'public' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(datasetRoutes, { prefix: '/v1/datasets' });
   await app.register(trainingRunRoutes, { prefix: '/v1/training-runs' });
+  await app.register(experimentRoutes, { prefix: '/v1/experiments' });
+  await app.register(modelUploadRoutes, { prefix: '/v1/model-uploads' });
   await app.register(approvalRoutes, { prefix: '/v1/approvals' });
+  await app.register(apiKeyRoutes, { prefix: '/v1/api-keys' });
   await app.register(modelRoutes, { prefix: '/v1/models' });
   await app.register(predictRoutes, { prefix: '/v1/models' });
+  await app.register(monitoringRoutes, { prefix: '/v1/models' });
+  await app.register(feedbackRoutes, { prefix: '/v1/feedback' });
+  await app.register(alertRoutes, { prefix: '/v1/alerts' });
+  await app.register(deploymentRoutes, { prefix: '/v1/deployments' });
+  await app.register(v2Routes, { prefix: '/v2' });
+  await app.register(batchScoringRoutes, { prefix: '/v1/batch-scoring' });
   return app;
 }

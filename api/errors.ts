@@ -8,12 +8,14 @@ const STATUS_BY_TYPE: Record<string, number> = {
   ValidationError: 400,
   DatasetSourceError: 400,
   ConfigError: 400,
+  UnauthorizedError: 401,
   ForbiddenError: 403,
   NotFoundError: 404,
   ConflictError: 409,
   OnnxParityError: 422,
   DataContractError: 422,
   OverloadedError: 503,
+  ScoringTimeoutError: 504,
   ArtifactIntegrityError: 500,
 };
 
@@ -47,7 +49,7 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
   }
   if (err instanceof MlcycleError) {
     const status = STATUS_BY_TYPE[err.name] ?? 500;
-    const safe = status < 500 || err.name === 'OverloadedError';
+    const safe = status < 500 || err.name === 'OverloadedError' || err.name === 'ScoringTimeoutError';
     return { status, body: { error: safe ? err.message : 'Internal error; see the server log.', code: err.name } };
   }
   const fe = err as FastifyError;

@@ -1,13 +1,26 @@
 // `mlcycle start`: Temporal + Postgres (embedded unless configured), both workers and the API in one
 // process, then the demo job. Ctrl-C stops everything in reverse order.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildApp } from '../api/app.js';
+import { ADMIN_KEY_FILE, ensureAdminKey } from '../api/auth.js';
 import type { Config } from '../lib/config.js';
 import { connectWorker } from '../workers/temporal-connection.js';
 import { startRuntime } from '../workers/runtime.js';
 import { createWorkers } from '../workers/worker.js';
 import { runDemo } from './demo.js';
+
+/** The API key the CLI sends: MLCYCLE_API_KEY, else the admin key the first `npm start` wrote to the data directory. */
+export async function cliApiKey(config: Config): Promise<string> {
+  if (config.apiKey) return config.apiKey;
+  const file = path.join(config.dataDir, ADMIN_KEY_FILE);
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new Error(`No API key: set MLCYCLE_API_KEY, or run \`npm start\` once so it writes the first admin key to ${file}.`);
+  }
+}
 
 export async function start(config: Config, opts: { demo: boolean }): Promise<void> {
   const log = (m: string) => console.log(`[mlcycle] ${m}`);
@@ -34,6 +47,9 @@ export async function start(config: Config, opts: { demo: boolean }): Promise<vo
       workers.shutdown();
       await workersDone;
     });
+    const admin = await ensureAdminKey(runtime.db, config.dataDir);
+    if (admin.created) log(`Created the first admin API key; it is in ${admin.file} (only its hash is stored; keep the file safe)`);
+    const apiKey = await cliApiKey(config).catch(() => undefined);
     const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client }, { logger: { level: 'warn' } });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.api.host, port: config.api.port });
@@ -49,8 +65,11 @@ export async function start(config: Config, opts: { demo: boolean }): Promise<vo
       (err: unknown) => err,
     );
     if (opts.demo) {
+      if (!apiKey) throw new Error(`The demo needs an API key: set MLCYCLE_API_KEY to an admin or trainer key (${admin.file} is gone).`);
       await runDemo({
         apiUrl: address,
+        apiKey,
+        keyFile: config.apiKey ? undefined : admin.file,
         dataDir: path.join(config.dataDir, 'demo'),
         temporalAddress: runtime.temporalAddress,
         namespace: config.temporal.namespace,

@@ -23,6 +23,17 @@ export interface Config {
   /** How many CPU-heavy activities one training worker runs at once. */
   trainConcurrency: number;
   api: { host: string; port: number };
+  /** Online serving runtime. */
+  serving: {
+    /** Rows per onnxruntime call at most when concurrent requests are micro-batched. */
+    maxBatchRows: number;
+    /** How long a request waits for others to share its scoring call; 0 = only those already queued. */
+    maxWaitMs: number;
+    /** A version that has not answered after this long is abandoned for the fallback version. */
+    timeoutMs: number;
+  };
+  /** API key the CLI sends (MLCYCLE_API_KEY); unset means `<dataDir>/admin-api-key`, written by the first `npm start`. */
+  apiKey?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -41,6 +52,9 @@ export const DEFAULTS = {
   apiPort: 3000,
   orchestrationQueue: 'mlcycle',
   trainConcurrency: 1,
+  predictMaxBatchRows: 256,
+  predictMaxWaitMs: 0,
+  predictTimeoutMs: 1000,
 } as const;
 
 /** Every variable `loadConfig` reads, so docs and the compose file can be checked against it. */
@@ -59,6 +73,10 @@ export const ENV_VARS = [
   'API_HOST',
   'API_PORT',
   'LOG_LEVEL',
+  'MLCYCLE_API_KEY',
+  'MLCYCLE_PREDICT_MAX_BATCH_ROWS',
+  'MLCYCLE_PREDICT_MAX_WAIT_MS',
+  'MLCYCLE_PREDICT_TIMEOUT_MS',
 ] as const;
 
 function port(env: Env, name: string, fallback: number): number {
@@ -77,6 +95,16 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} must be a positive integer; unset it to use ${fallback}.`);
+  }
+  return n;
+}
+
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be an integer of 0 or more; unset it to use ${fallback}.`);
   }
   return n;
 }
@@ -137,6 +165,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       host: nonEmpty(env, 'API_HOST', DEFAULTS.apiHost),
       port: port(env, 'API_PORT', DEFAULTS.apiPort),
     },
+    serving: {
+      maxBatchRows: positiveInt(env, 'MLCYCLE_PREDICT_MAX_BATCH_ROWS', DEFAULTS.predictMaxBatchRows),
+      maxWaitMs: nonNegativeInt(env, 'MLCYCLE_PREDICT_MAX_WAIT_MS', DEFAULTS.predictMaxWaitMs),
+      timeoutMs: positiveInt(env, 'MLCYCLE_PREDICT_TIMEOUT_MS', DEFAULTS.predictTimeoutMs),
+    },
+    apiKey: env.MLCYCLE_API_KEY?.trim() || undefined,
     logLevel: logLevel as Config['logLevel'],
   };
 }

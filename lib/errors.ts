@@ -24,6 +24,9 @@ export class DataContractError extends MlcycleError {}
 /** Something the caller named does not exist. */
 export class NotFoundError extends MlcycleError {}
 
+/** The caller did not say who they are (no API key) or the key is unknown or revoked. */
+export class UnauthorizedError extends MlcycleError {}
+
 /** The caller is known but may not do this (e.g. approve their own training run). */
 export class ForbiddenError extends MlcycleError {}
 
@@ -41,6 +44,9 @@ export class OnnxParityError extends MlcycleError {}
 
 /** The service is protecting itself (a queue is full); the client should retry after a moment. */
 export class OverloadedError extends MlcycleError {}
+
+/** A model version did not answer within the serving timeout (and no fallback could answer instead). */
+export class ScoringTimeoutError extends MlcycleError {}
 
 /** Evaluation inputs are malformed (wrong lengths, labels out of range, NaN scores); fix the caller. */
 export class EvaluationInputError extends MlcycleError {}

@@ -3,8 +3,11 @@
 import { fileURLToPath } from 'node:url';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { ActivityDeps } from '../activities/deps.js';
+import { createBatchScoringActivities, createBatchScoringComputeActivities } from '../activities/batch-scoring.js';
 import { createIngestionActivities } from '../activities/ingestion.js';
+import { createMonitoringActivities } from '../activities/monitoring.js';
 import { createRegistryActivities } from '../activities/registry.js';
+import { createReleaseActivities } from '../activities/release.js';
 import { createTrainingActivities } from '../activities/training.js';
 
 /**
@@ -23,9 +26,9 @@ export function releasePlugin(deps: ActivityDeps): SimplePlugin {
   return new SimplePlugin({ name: 'mlcycle.release', workflowsPath: WORKFLOWS_PATH, activities: createRegistryActivities(deps) });
 }
 
-/** Training compute (train queue): fitting, ONNX export and the parity check. No workflows. */
+/** Training compute (train queue): fitting, ONNX export and the parity check, the release gates' evaluation, and batch scoring. No workflows. */
 export function trainingComputePlugin(deps: ActivityDeps): SimplePlugin {
-  return new SimplePlugin({ name: 'mlcycle.training-compute', activities: createTrainingActivities(deps) });
+  return new SimplePlugin({ name: 'mlcycle.training-compute', activities: { ...createTrainingActivities(deps), ...createReleaseActivities(deps), ...createBatchScoringComputeActivities(deps) } });
 }
 
 /** Everything the orchestration queue (`mlcycle`) hosts: all workflows and the light activities. */
@@ -33,6 +36,6 @@ export function mlcyclePlugin(deps: ActivityDeps): SimplePlugin {
   return new SimplePlugin({
     name: 'mlcycle',
     workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createIngestionActivities(deps), ...createRegistryActivities(deps) },
+    activities: { ...createIngestionActivities(deps), ...createRegistryActivities(deps), ...createMonitoringActivities(deps), ...createBatchScoringActivities(deps) },
   });
 }

@@ -2,3 +2,6 @@
 export * from './ingestion.js';
 export * from './training.js';
 export * from './release.js';
+export * from './monitoring.js';
+export * from './retraining.js';
+export * from './batch-scoring.js';

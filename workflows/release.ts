@@ -1,11 +1,13 @@
-// Release stage: a registered version waits for a human decision (Update or Signal, on durable timers),
-// then becomes @production or is rejected. One release workflow per model version.
-import { condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+// Release stage: a registered version is evaluated against its model's gates; when they pass it waits for a
+// human decision (Update or Signal, on durable timers), then becomes @production or is rejected.
+// One release workflow per model version.
+import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createRegistryActivities } from '../activities/registry.js';
-import { DEADLINE_APPROVER, validateDecision } from '../lib/release/approval.js';
-import type { ApprovalDecision, ApprovalRecord, DecisionChannel, ReleaseInput, ReleaseResult, ReleaseStage, ReleaseStatus, SignalledDecision } from '../lib/release/types.js';
-import { PRODUCTION_ALIAS } from '../lib/registry/types.js';
-import { SHORT_IO } from './activity-options.js';
+import type { createReleaseActivities } from '../activities/release.js';
+import { DEADLINE_APPROVER, GATES_APPROVER, gatesRejectionReason, validateDecision } from '../lib/release/approval.js';
+import type { ApprovalDecision, ApprovalRecord, DecisionChannel, ReleaseGates, ReleaseInput, ReleaseResult, ReleaseStage, ReleaseStatus, SignalledDecision } from '../lib/release/types.js';
+import { PRODUCTION_ALIAS, reportPath } from '../lib/registry/types.js';
+import { longCpu, SHORT_IO } from './activity-options.js';
 import { MODEL_NAME, MODEL_VERSION, STAGE } from './search-attributes.js';
 
 export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalDecision]>('approve');
@@ -22,8 +24,9 @@ export function releaseWorkflowId(modelName: string, version: number): string {
 const registry = proxyActivities<ReturnType<typeof createRegistryActivities>>(SHORT_IO);
 
 export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResult> {
+  const { evaluateCandidate } = proxyActivities<ReturnType<typeof createReleaseActivities>>(longCpu());
   const status: ReleaseStatus = {
-    stage: 'awaiting_approval',
+    stage: 'evaluating',
     modelName: input.modelName,
     version: input.version,
     trainingRunId: input.trainingRunId,
@@ -71,9 +74,31 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     { key: MODEL_NAME, value: input.modelName },
     { key: MODEL_VERSION, value: input.version },
   ]);
-  enter('awaiting_approval', `${input.modelName} v${input.version} awaits approval: send the \`approve\` or \`reject\` Update`);
+  const releaseId = releaseWorkflowId(input.modelName, input.version);
+
+  // Gates first: a candidate that fails them (or cannot be evaluated) is never put to an approver.
+  enter('evaluating', `Evaluating ${input.modelName} v${input.version} against its gates`);
+  let gates: ReleaseGates | undefined;
+  try {
+    const evaluation = await evaluateCandidate({ modelName: input.modelName, version: input.version, generatedAt: new Date().toISOString() });
+    gates = { ...evaluation.gates, reportUri: evaluation.reportUri, reportPath: reportPath(input.modelName, input.version), championVersion: evaluation.championVersion };
+    status.gates = gates;
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    status.evaluationError = err.cause instanceof ApplicationFailure ? err.cause.message : (err.cause?.message ?? err.message);
+  }
+  if (!gates?.passed) {
+    const reason = gatesRejectionReason(gates, status.evaluationError);
+    const final = decide(false, { approver: GATES_APPROVER, reason }, 'gates');
+    await registry.recordReleaseDecision({ releaseId, trainingRunId: input.trainingRunId ?? null, modelName: input.modelName, version: input.version, approved: false, approver: final.approver, reason: final.reason, via: final.via, at: final.at });
+    if (input.trainingRunId) await registry.setTrainingRunStatus(input.trainingRunId, 'gates_failed');
+    enter('gates_failed', gates ? `${gates.failed} of ${gates.total} gates failed; report at ${gates.reportPath}` : reason);
+    return { modelName: input.modelName, version: input.version, approved: false, decision: final, gates };
+  }
+
+  enter('awaiting_approval', `${input.modelName} v${input.version} passed ${gates.total} gates (report: ${gates.reportPath}) and awaits approval: send the \`approve\` or \`reject\` Update`);
   await awaitDecision(input, () => decision !== undefined, async () => {
-    await registry.sendApprovalReminder(input.approval!.reminderWebhook!, { workflowId: releaseWorkflowId(input.modelName, input.version), modelName: input.modelName, version: input.version });
+    await registry.sendApprovalReminder(input.approval!.reminderWebhook!, { workflowId: releaseId, modelName: input.modelName, version: input.version, report: reportPath(input.modelName, input.version) });
     status.reminderSentAt = new Date().toISOString();
   });
   if (decision === undefined) {
@@ -108,7 +133,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     if (input.trainingRunId) await registry.setTrainingRunStatus(input.trainingRunId, 'rejected');
     enter('rejected', `Rejected by ${final.approver}: ${final.reason}`);
   }
-  return { modelName: input.modelName, version: input.version, approved: final.approved, decision: final };
+  return { modelName: input.modelName, version: input.version, approved: final.approved, decision: final, gates };
 }
 
 /**

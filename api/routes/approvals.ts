@@ -3,21 +3,28 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
+import { evaluationSummary, findEvaluation } from '../../lib/release/evaluations.js';
 import { getModelVersion } from '../../lib/registry/registry.js';
-import { approveUpdate, rejectUpdate, releaseStatusQuery, releaseWorkflow } from '../../workflows/release.js';
-import { STAGE } from '../../workflows/search-attributes.js';
+import { reportPath } from '../../lib/registry/types.js';
+import { approveUpdate, rejectUpdate, releaseWorkflow } from '../../workflows/release.js';
+import { MODEL_NAME, MODEL_VERSION, STAGE } from '../../workflows/search-attributes.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
+import type { Principal } from '../auth.js';
 import { DecisionRecord, errors } from '../schemas.js';
 
 const DecisionBody = Type.Object(
   {
     decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
-    approver: Type.String({ minLength: 1 }),
+    approver: Type.Optional(
+      Type.String({ minLength: 1, description: "Defaults to the API key's name; only an admin key may decide for someone else" }),
+    ),
     reason: Type.String({ minLength: 1 }),
   },
   { additionalProperties: false },
 );
+
+const GateLine = Type.Object({ kind: Type.String(), name: Type.String(), passed: Type.Boolean(), summary: Type.String() });
 
 const Pending = Type.Object({
   workflowId: Type.String({ description: 'The release workflow to send the decision to' }),
@@ -25,6 +32,11 @@ const Pending = Type.Object({
   version: Type.Integer(),
   trainingRunId: Type.Optional(Type.String()),
   metrics: Type.Record(Type.String(), Type.Number()),
+  reportUrl: Type.Union([Type.String(), Type.Null()], { description: 'The HTML evaluation report (API path), null if the version was not evaluated' }),
+  gates: Type.Union([
+    Type.Object({ passed: Type.Boolean(), total: Type.Integer(), failed: Type.Integer(), championVersion: Type.Union([Type.Integer(), Type.Null()]), gates: Type.Array(GateLine) }),
+    Type.Null(),
+  ]),
 });
 
 /** Finds the release workflow for an id that names either a release or a training run. */
@@ -46,24 +58,55 @@ function isClosedWorkflowError(err: unknown): boolean {
   return /already completed|workflow execution.*(completed|closed)|not running/i.test(String((err as Error)?.message ?? ''));
 }
 
+/**
+ * The identity a decision is recorded under: the API key's name. A body `approver` must match it,
+ * except for admin keys, which may record a decision for a named approver (the release's own checks still apply).
+ */
+function approverOf(principal: Principal | undefined, named: string | undefined): string {
+  if (!principal) return named ?? '';
+  if (named === undefined || named.trim().toLowerCase() === principal.name.trim().toLowerCase()) return principal.name;
+  if (principal.roles.includes('admin')) return named;
+  throw new ForbiddenError(`This key decides as ${principal.name}; leave out "approver" or send your own name, not ${named}.`);
+}
+
 const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/', { schema: { response: { 200: Type.Object({ pending: Type.Array(Pending) }) } } }, async () => {
+  app.get('/', { config: { roles: ['viewer'] }, schema: { response: { 200: Type.Object({ pending: Type.Array(Pending) }) } } }, async () => {
     const pending: Array<Static<typeof Pending>> = [];
     const query = `WorkflowType = '${releaseWorkflow.name}' AND ${STAGE.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`;
+    // Built from the visibility store and Postgres, not by querying each workflow: a query needs a worker,
+    // and one release whose worker is down must not hang the whole list.
     for await (const wf of app.deps.client.workflow.list({ query })) {
-      const status = await app.deps.client.workflow.getHandle(wf.workflowId).query(releaseStatusQuery).catch(() => undefined);
-      if (status?.stage !== 'awaiting_approval' || status.decision) continue;
-      const version = await getModelVersion(app.deps.db, status.modelName, status.version);
-      pending.push({ workflowId: wf.workflowId, modelName: status.modelName, version: status.version, trainingRunId: status.trainingRunId, metrics: version.metrics });
+      const modelName = wf.typedSearchAttributes.get(MODEL_NAME);
+      const versionNumber = wf.typedSearchAttributes.get(MODEL_VERSION);
+      if (modelName === undefined || versionNumber === undefined) continue;
+      const version = await getModelVersion(app.deps.db, modelName, versionNumber).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      });
+      if (!version) continue;
+      const evaluation = await findEvaluation(app.deps.db, modelName, versionNumber);
+      pending.push({
+        workflowId: wf.workflowId,
+        modelName,
+        version: versionNumber,
+        trainingRunId: version.trainingRunId ?? undefined,
+        metrics: version.metrics,
+        reportUrl: evaluation ? reportPath(modelName, versionNumber) : null,
+        gates: evaluation ? { ...evaluationSummary(evaluation), championVersion: evaluation.championVersion } : null,
+      });
     }
     return { pending };
   });
 
   app.post(
     '/:workflowId',
-    { schema: { params: Type.Object({ workflowId: Type.String() }), body: DecisionBody, response: { 200: DecisionRecord, ...errors(400, 403, 404, 409) } } },
+    {
+      config: { roles: ['approver'] },
+      schema: { params: Type.Object({ workflowId: Type.String() }), body: DecisionBody, response: { 200: DecisionRecord, ...errors(400, 401, 403, 404, 409) } },
+    },
     async (request) => {
-      const { decision, approver, reason } = request.body;
+      const { decision, reason } = request.body;
+      const approver = approverOf(request.principal, request.body.approver);
       const handle = await releaseHandle(app.deps.client, request.params.workflowId);
       try {
         return await handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, { args: [{ approver, reason }] });

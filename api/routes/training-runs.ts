@@ -6,6 +6,9 @@ import { getDatasetVersion } from '../../lib/data/datasets.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { MODEL_NAME_PATTERN } from '../../lib/registry/types.js';
 import { resolveParams } from '../../lib/training/train.js';
+import { GBDT_PARAM_NAMES } from '../../lib/training/params.js';
+import { validateSearch } from '../../lib/training/search.js';
+import { CATEGORICAL_ENCODINGS, IMPUTE_STRATEGIES, LEARNERS, SCALINGS, type TrainingInput } from '../../lib/training/types.js';
 import { validatePolicy } from '../../lib/release/approval.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
 import { releaseStatusQuery } from '../../workflows/release.js';
@@ -20,14 +23,69 @@ const StartBody = Type.Object(
     params: Type.Optional(
       Type.Object(
         {
+          learner: Type.Optional(Type.Union(LEARNERS.map((l) => Type.Literal(l)))),
           C: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          alpha: Type.Optional(Type.Number({ minimum: 0 })),
           maxIterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
           validationFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
           seed: Type.Optional(Type.Integer()),
+          impute: Type.Optional(Type.Union(IMPUTE_STRATEGIES.map((l) => Type.Literal(l)))),
+          imputeConstant: Type.Optional(Type.Number()),
+          scaling: Type.Optional(Type.Union(SCALINGS.map((l) => Type.Literal(l)))),
+          categorical: Type.Optional(Type.Union(CATEGORICAL_ENCODINGS.map((l) => Type.Literal(l)))),
+          maxCategories: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          gbdt: Type.Optional(Type.Object(Object.fromEntries(GBDT_PARAM_NAMES.map((n) => [n, Type.Optional(Type.Number())])), { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),
     ),
+    task: Type.Optional(Type.Union([Type.Literal('classification'), Type.Literal('regression')])),
+    split: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            method: Type.Union([Type.Literal('random'), Type.Literal('stratified')]),
+            validationFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+            testFraction: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            method: Type.Literal('time'),
+            timeColumn: Type.String({ minLength: 1 }),
+            t1: Type.Union([Type.String(), Type.Number()]),
+            t2: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
+    search: Type.Optional(
+      Type.Object(
+        {
+          strategy: Type.Union([Type.Literal('grid'), Type.Literal('random'), Type.Literal('halving')]),
+          space: Type.Record(
+            Type.String(),
+            Type.Union([
+              Type.Object({ values: Type.Array(Type.Union([Type.Number(), Type.String()]), { minItems: 1 }) }, { additionalProperties: false }),
+              Type.Object(
+                { min: Type.Number(), max: Type.Number(), log: Type.Optional(Type.Boolean()), integer: Type.Optional(Type.Boolean()) },
+                { additionalProperties: false },
+              ),
+            ]),
+          ),
+          trials: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+          metric: Type.Optional(Type.String()),
+          cvFolds: Type.Optional(Type.Integer({ minimum: 2, maximum: 20 })),
+          eta: Type.Optional(Type.Integer({ minimum: 2 })),
+          minBudget: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    experiment: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN })),
+    tags: Type.Optional(Type.Record(Type.String(), Type.String())),
     startedBy: Type.Optional(Type.String({ minLength: 1 })),
     approval: Type.Optional(
       Type.Object(
@@ -54,6 +112,17 @@ const RunStatus = Type.Object({
   version: Type.Optional(Type.Integer()),
   metrics: Type.Optional(Type.Record(Type.String(), Type.Number())),
   maxAbsDiff: Type.Optional(Type.Number()),
+  trialsDone: Type.Optional(Type.Integer()),
+  trialsTotal: Type.Optional(Type.Integer()),
+  bestTrial: Type.Optional(
+    Type.Object({
+      trialId: Type.String(),
+      params: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+      score: Type.Number(),
+      metric: Type.String(),
+      rung: Type.Integer(),
+    }),
+  ),
   release: Type.Optional(
     Type.Object({
       workflowId: Type.String(),
@@ -71,14 +140,17 @@ const trainingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/',
     { schema: { body: StartBody, response: { 202: Type.Object({ id: Type.String(), statusUrl: Type.String() }), ...errors(400) } } },
     async (request, reply) => {
-      const body = request.body;
-      resolveParams(body.params);
+      // The schema has checked the shape; unions built from the learner/option lists lose their literal types.
+      const body = request.body as unknown as TrainingInput;
+      const params = resolveParams(body.params);
+      if (body.search) validateSearch(body.search, params);
       validatePolicy(body.approval);
       const dataset = await getDatasetVersion(app.deps.db, body.datasetVersionId).catch((err) => {
         throw err instanceof NotFoundError ? new ValidationError(err.message) : err;
       });
       const columns = dataset.columns.map((c) => c.name);
-      for (const col of [body.target, ...(body.features ?? [])]) {
+      const timeColumn = body.split?.method === 'time' ? [body.split.timeColumn] : [];
+      for (const col of [body.target, ...(body.features ?? []), ...timeColumn]) {
         if (!columns.includes(col)) throw new ValidationError(`Column ${JSON.stringify(col)} is not in dataset ${dataset.id}; its columns are ${columns.join(', ')}.`);
       }
       const id = `train-${body.modelName}-${randomUUID().slice(0, 8)}`;

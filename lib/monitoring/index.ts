@@ -9,3 +9,7 @@ export * from './special-functions.js';
 export * from './drift.js';
 export * from './thresholds.js';
 export * from './verdict.js';
+export * from './reference.js';
+export * from './window-sql.js';
+export * from './policy.js';
+export * from './alerts.js';

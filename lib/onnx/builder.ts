@@ -72,6 +72,7 @@ export interface ModelSpec {
   nodes: onnxProto.onnx.INodeProto[];
   inputs: onnxProto.onnx.IValueInfoProto[];
   outputs: onnxProto.onnx.IValueInfoProto[];
+  initializers?: onnxProto.onnx.ITensorProto[];
   /** Stored as metadata_props; values that are not strings are JSON-encoded. */
   metadata: Record<string, unknown>;
   docString?: string;
@@ -88,7 +89,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
       { domain: '', version: OPSET.default },
       { domain: ONNX_ML_DOMAIN, version: OPSET.ml },
     ],
-    graph: { name: spec.graphName, node: spec.nodes, input: spec.inputs, output: spec.outputs },
+    graph: { name: spec.graphName, node: spec.nodes, input: spec.inputs, output: spec.outputs, initializer: spec.initializers ?? [] },
     metadataProps: Object.entries(spec.metadata)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),

@@ -1,7 +1,8 @@
 // Model registry in Postgres: versions keyed by training run, movable aliases, and their history.
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { GateConfig } from '../evaluation/index.js';
 import { withTransaction, type Db } from '../storage/db.js';
-import type { AliasMove, ModelVersion, NewModelVersion } from './types.js';
+import { ALIAS_PATTERN, type AliasHistoryEntry, type AliasMove, type ModelVersion, type NewModelVersion, type RegisteredModelSummary } from './types.js';
 
 interface VersionRow {
   model_name: string;
@@ -17,6 +18,8 @@ interface VersionRow {
   created_by: string | null;
   created_at: Date;
   aliases: string[] | null;
+  archived_at: Date | null;
+  archived_by: string | null;
 }
 
 const SELECT_VERSION = `
@@ -39,6 +42,8 @@ function fromRow(r: VersionRow): ModelVersion {
     createdBy: r.created_by,
     createdAt: r.created_at.toISOString(),
     aliases: r.aliases ?? [],
+    archivedAt: r.archived_at ? r.archived_at.toISOString() : null,
+    archivedBy: r.archived_by,
   };
 }
 
@@ -96,8 +101,12 @@ export async function getVersionByAlias(db: Db, modelName: string, alias: string
 export async function setAlias(db: Db, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
   return withTransaction(db, async (client) => {
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${move.modelName}`]);
-    const exists = await client.query('select 1 from model_versions where model_name = $1 and version = $2', [move.modelName, move.version]);
-    if (!exists.rowCount) throw new NotFoundError(`Model ${move.modelName} has no version ${move.version}.`);
+    if (!new RegExp(ALIAS_PATTERN).test(move.alias)) {
+      throw new ValidationError(`Alias ${JSON.stringify(move.alias)} is not a valid name: use lower-case letters, digits, - and _, starting with a letter.`);
+    }
+    const exists = await client.query<{ archived_at: Date | null }>('select archived_at from model_versions where model_name = $1 and version = $2', [move.modelName, move.version]);
+    if (!exists.rows[0]) throw new NotFoundError(`Model ${move.modelName} has no version ${move.version}.`);
+    if (exists.rows[0].archived_at) throw new ConflictError(`${move.modelName} v${move.version} is archived; an alias may not point at it.`);
     const current = await client.query<{ version: number }>('select version from model_aliases where model_name = $1 and alias = $2', [
       move.modelName,
       move.alias,
@@ -131,4 +140,153 @@ export async function recordDecision(
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (release_id) do nothing`,
     [d.releaseId, d.trainingRunId, d.modelName, d.version, d.approved, d.approver, d.reason, d.via, d.at],
   );
+}
+
+export async function listModels(db: Db): Promise<RegisteredModelSummary[]> {
+  const { rows } = await db.query<{
+    name: string;
+    description: string;
+    created_at: Date;
+    versions: string | number;
+    latest_version: number | null;
+    aliases: Record<string, number> | null;
+    gates_declared: boolean;
+  }>(
+    `select m.name, m.description, m.created_at, m.gate_config is not null as gates_declared,
+            (select count(*) from model_versions v where v.model_name = m.name) as versions,
+            (select max(version) from model_versions v where v.model_name = m.name) as latest_version,
+            (select jsonb_object_agg(a.alias, a.version) from model_aliases a where a.model_name = m.name) as aliases
+     from registered_models m order by m.name`,
+  );
+  return rows.map((r) => ({
+    name: r.name,
+    description: r.description,
+    createdAt: r.created_at.toISOString(),
+    versions: Number(r.versions),
+    latestVersion: r.latest_version,
+    aliases: r.aliases ?? {},
+    gatesDeclared: r.gates_declared,
+  }));
+}
+
+/** The gate config declared for a model, or null (no model yet, or none declared: the default applies). */
+export async function getGateConfig(db: Db, modelName: string): Promise<GateConfig | null> {
+  const { rows } = await db.query<{ gate_config: GateConfig | null }>('select gate_config from registered_models where name = $1', [modelName]);
+  return rows[0]?.gate_config ?? null;
+}
+
+/** Declares (or with null, clears) a model's gates; creates the model entry so gates can precede the first version. */
+export async function setGateConfig(db: Db, modelName: string, config: GateConfig | null, actor: string): Promise<void> {
+  await db.query(
+    `insert into registered_models (name, gate_config, gate_config_updated_by, gate_config_updated_at) values ($1, $2, $3, now())
+     on conflict (name) do update set gate_config = excluded.gate_config, gate_config_updated_by = excluded.gate_config_updated_by,
+       gate_config_updated_at = excluded.gate_config_updated_at`,
+    [modelName, config === null ? null : JSON.stringify(config), actor],
+  );
+}
+
+interface HistoryRow {
+  model_name: string;
+  alias: string;
+  version: number;
+  previous_version: number | null;
+  actor: string;
+  reason: string;
+  source: string;
+  at: Date;
+}
+
+const historyFromRow = (r: HistoryRow): AliasHistoryEntry => ({
+  modelName: r.model_name,
+  alias: r.alias,
+  version: r.version,
+  previousVersion: r.previous_version,
+  actor: r.actor,
+  reason: r.reason,
+  source: r.source,
+  at: r.at.toISOString(),
+});
+
+/** Alias moves of a model, newest first (optionally of one alias). */
+export async function aliasHistory(db: Db, modelName: string, alias?: string): Promise<AliasHistoryEntry[]> {
+  const { rows } = await db.query<HistoryRow>(
+    `select * from alias_history where model_name = $1 and ($2::text is null or alias = $2) order by at desc, id desc`,
+    [modelName, alias ?? null],
+  );
+  return rows.map(historyFromRow);
+}
+
+/**
+ * Which version an alias pointed to at time `at`, who put it there and why: the last move at or
+ * before `at`. Null when the alias did not exist yet at that time.
+ */
+export async function aliasAt(db: Db, modelName: string, alias: string, at: Date): Promise<AliasHistoryEntry | null> {
+  const { rows } = await db.query<HistoryRow>(
+    `select * from alias_history where model_name = $1 and alias = $2 and at <= $3 order by at desc, id desc limit 1`,
+    [modelName, alias, at],
+  );
+  return rows[0] ? historyFromRow(rows[0]) : null;
+}
+
+/**
+ * Puts back the version the alias pointed to before its latest move, recorded in alias_history
+ * like any move (source `rollback`). Rolling back twice undoes the first rollback.
+ */
+export async function rollbackAlias(
+  db: Db,
+  r: { modelName: string; alias: string; actor: string; reason: string },
+): Promise<{ version: number; previousVersion: number }> {
+  const [latest] = await aliasHistory(db, r.modelName, r.alias);
+  if (!latest) {
+    if (!(await modelExists(db, r.modelName))) throw new NotFoundError(`Model ${r.modelName} does not exist.`);
+    throw new ConflictError(`${r.modelName} has never had an @${r.alias} version; there is nothing to roll back.`);
+  }
+  if (latest.previousVersion === null) {
+    throw new ConflictError(`v${latest.version} is the first @${r.alias} version of ${r.modelName}; there is no earlier version to roll back to.`);
+  }
+  const moved = await setAlias(db, { modelName: r.modelName, alias: r.alias, version: latest.previousVersion, actor: r.actor, reason: r.reason, source: 'rollback' });
+  return { version: latest.previousVersion, previousVersion: moved.previousVersion ?? latest.version };
+}
+
+/** Archives a version no alias points at. Idempotent: archiving it again keeps the first record. */
+export async function archiveVersion(db: Db, modelName: string, version: number, actor: string): Promise<ModelVersion> {
+  await withTransaction(db, async (client) => {
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${modelName}`]);
+    const exists = await client.query('select 1 from model_versions where model_name = $1 and version = $2', [modelName, version]);
+    if (!exists.rowCount) throw new NotFoundError(`Model ${modelName} has no version ${version}.`);
+    const aliases = await client.query<{ alias: string }>('select alias from model_aliases where model_name = $1 and version = $2 order by alias', [modelName, version]);
+    if (aliases.rowCount) {
+      const names = aliases.rows.map((a) => `@${a.alias}`).join(', ');
+      throw new ConflictError(`${modelName} v${version} is ${names}; point the alias elsewhere (or roll back) before archiving it.`);
+    }
+    await client.query(
+      'update model_versions set archived_at = now(), archived_by = $3 where model_name = $1 and version = $2 and archived_at is null',
+      [modelName, version, actor],
+    );
+  });
+  return getModelVersion(db, modelName, version);
+}
+
+/**
+ * Registers a model trained elsewhere (an uploaded ONNX file): no training run, no dataset.
+ * Idempotent per model and content: uploading the same bytes again returns the version it created.
+ */
+export async function registerUploadedModelVersion(
+  db: Db,
+  v: Omit<NewModelVersion, 'trainingRunId' | 'datasetVersionId'> & { datasetVersionId?: string },
+): Promise<ModelVersion & { created: boolean }> {
+  return withTransaction(db, async (client) => {
+    await client.query('insert into registered_models (name) values ($1) on conflict do nothing', [v.modelName]);
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${v.modelName}`]);
+    const existing = await client.query<VersionRow>(`${SELECT_VERSION} where v.model_name = $1 and v.sha256 = $2 and v.training_run_id is null`, [v.modelName, v.sha256]);
+    if (existing.rows[0]) return { ...fromRow(existing.rows[0]), created: false };
+    const { rows } = await client.query<{ version: number }>(
+      `insert into model_versions (model_name, version, sha256, uri, signature, metrics, params, training_run_id, dataset_version_id, evaluation_uri, created_by)
+       values ($1, (select coalesce(max(version), 0) + 1 from model_versions where model_name = $1), $2, $3, $4, $5, $6, null, $7, $8, $9)
+       returning version`,
+      [v.modelName, v.sha256, v.uri, JSON.stringify(v.signature), JSON.stringify(v.metrics), JSON.stringify(v.params), v.datasetVersionId ?? null, v.evaluationUri ?? null, v.createdBy ?? null],
+    );
+    const created = await client.query<VersionRow>(`${SELECT_VERSION} where v.model_name = $1 and v.version = $2`, [v.modelName, rows[0].version]);
+    return { ...fromRow(created.rows[0]), created: true };
+  });
 }

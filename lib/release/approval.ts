@@ -1,5 +1,6 @@
 // Approval rules shared by the release workflow's Update validator and Signal handler. Pure: no I/O.
 import { ConflictError, ForbiddenError, ValidationError } from '../errors.js';
+import type { GateSummary } from './gates.js';
 import type { ApprovalDecision, ApprovalPolicy } from './types.js';
 
 export interface DecisionContext {
@@ -10,6 +11,8 @@ export interface DecisionContext {
 
 /** The approver identity used to record automatic rejections at the deadline. */
 export const DEADLINE_APPROVER = 'mlcycle:deadline';
+/** The approver identity used to record automatic rejections of candidates whose gates failed. */
+export const GATES_APPROVER = 'mlcycle:gates';
 
 const normalise = (who: string) => who.trim().toLowerCase();
 
@@ -51,4 +54,10 @@ export function validatePolicy(policy: ApprovalPolicy | undefined): void {
   if (policy.reminderAfterSeconds !== undefined && !policy.reminderWebhook) {
     throw new ValidationError('approval.reminderAfterSeconds needs approval.reminderWebhook, the URL the reminder is POSTed to.');
   }
+}
+
+/** The recorded reason of the automatic rejection when gates failed or could not be evaluated. */
+export function gatesRejectionReason(gates: GateSummary | undefined, evaluationError: string | undefined): string {
+  if (!gates) return `The gates could not be evaluated: ${evaluationError ?? 'unknown error'}`;
+  return `Gates failed: ${gates.gates.filter((g) => !g.passed).map((g) => `${g.name} (${g.summary})`).join('; ')}`;
 }

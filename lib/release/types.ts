@@ -1,4 +1,5 @@
 // Shared shapes for the release stage: approval policy, decisions, and the release workflow's input/result/status.
+import type { GateSummary } from './gates.js';
 
 /** Who may decide on a release and how long the run waits. */
 export interface ApprovalPolicy {
@@ -16,8 +17,8 @@ export interface ApprovalDecision {
   reason: string;
 }
 
-/** How a decision reached the workflow. */
-export type DecisionChannel = 'update' | 'signal' | 'deadline';
+/** How a decision reached the workflow; `gates` is the automatic rejection of a candidate whose gates failed. */
+export type DecisionChannel = 'update' | 'signal' | 'deadline' | 'gates';
 
 export interface ApprovalRecord extends ApprovalDecision {
   approved: boolean;
@@ -48,7 +49,16 @@ export interface ReleaseInput {
   approval?: ApprovalPolicy;
 }
 
-export type ReleaseStage = 'awaiting_approval' | 'promoting' | 'completed' | 'rejected';
+export type ReleaseStage = 'evaluating' | 'gates_failed' | 'awaiting_approval' | 'promoting' | 'completed' | 'rejected';
+
+/** The gate outcome a release carries: one line per gate, and where the full report is. */
+export interface ReleaseGates extends GateSummary {
+  /** Artifact URI of the HTML report. */
+  reportUri: string;
+  /** API path that serves the report. */
+  reportPath: string;
+  championVersion: number | null;
+}
 
 export interface ReleaseStatus {
   stage: ReleaseStage;
@@ -58,6 +68,10 @@ export interface ReleaseStatus {
   decision?: ApprovalRecord;
   refusedDecisions: RefusedDecision[];
   reminderSentAt?: string;
+  /** Set once the gates ran. */
+  gates?: ReleaseGates;
+  /** Why the gates could not be evaluated (no evaluation set, unreadable model...), when they could not. */
+  evaluationError?: string;
 }
 
 export interface ReleaseResult {
@@ -65,4 +79,5 @@ export interface ReleaseResult {
   version: number;
   approved: boolean;
   decision: ApprovalRecord;
+  gates?: ReleaseGates;
 }

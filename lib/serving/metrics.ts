@@ -7,6 +7,9 @@ export interface ServingMetrics {
   latency: Histogram<'model' | 'version' | 'arm'>;
   batchRows: Histogram<'model'>;
   shed: Counter<'reason'>;
+  fallbacks: Counter<'model' | 'version' | 'reason'>;
+  batchSize: Histogram<'model'>;
+  deploymentChanges: Counter<'model'>;
 }
 
 /** `logDepth` is read at scrape time so the gauge never goes stale. */
@@ -39,6 +42,25 @@ export function createServingMetrics(logDepth: () => number): ServingMetrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const fallbacks = new Counter({
+    name: 'mlcycle_predict_fallbacks_total',
+    help: 'Requests answered by the fallback version because the routed version failed or timed out; `version` is the one that failed.',
+    labelNames: ['model', 'version', 'reason'] as const,
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'mlcycle_predict_batch_rows',
+    help: 'Rows per onnxruntime call after micro-batching concurrent requests.',
+    labelNames: ['model'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [registry],
+  });
+  const deploymentChanges = new Counter({
+    name: 'mlcycle_deployment_changes_adopted_total',
+    help: 'Deployment changes this instance loaded and switched to.',
+    labelNames: ['model'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'mlcycle_prediction_log_queue_depth',
     help: 'Predictions waiting to be written to Postgres.',
@@ -47,5 +69,5 @@ export function createServingMetrics(logDepth: () => number): ServingMetrics {
       this.set(logDepth());
     },
   });
-  return { registry, requests, latency, batchRows, shed };
+  return { registry, requests, latency, batchRows, shed, fallbacks, batchSize, deploymentChanges };
 }

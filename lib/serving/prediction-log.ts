@@ -15,6 +15,10 @@ export interface PredictionRecord {
   inputs: unknown;
   outputs: unknown;
   latencyMs: number;
+  /** The request the row answered; a shadow row carries its request's id. */
+  requestId?: string;
+  /** `ok` (default), `error` (the routed version failed; outputs hold the error) or `fallback`. */
+  status?: 'ok' | 'error' | 'fallback';
 }
 
 export type WriteMethod = 'copy' | 'insert';
@@ -31,14 +35,14 @@ export interface PredictionLogOptions {
 
 export const DEFAULT_LOG_OPTIONS: Omit<PredictionLogOptions, 'method'> = { maxQueue: 50_000, batchSize: 2_000, flushIntervalMs: 200 };
 
-const COLUMNS = 'id, at, model_name, version, arm, inputs, outputs, latency_ms';
+const COLUMNS = 'id, at, model_name, version, arm, inputs, outputs, latency_ms, request_id, status';
 
 function csvField(v: string): string {
   return `"${v.replaceAll('"', '""')}"`;
 }
 
 function csvLine(r: PredictionRecord): string {
-  return [r.id, r.at.toISOString(), csvField(r.modelName), r.version, csvField(r.arm), csvField(JSON.stringify(r.inputs)), csvField(JSON.stringify(r.outputs)), r.latencyMs].join(',') + '\n';
+  return [r.id, r.at.toISOString(), csvField(r.modelName), r.version, csvField(r.arm), csvField(JSON.stringify(r.inputs)), csvField(JSON.stringify(r.outputs)), r.latencyMs, r.requestId ?? '', r.status ?? 'ok'].join(',') + '\n';
 }
 
 export class PredictionLog {
@@ -97,10 +101,10 @@ export class PredictionLog {
     if (this.options.method === 'insert') {
       await this.db.query(
         `insert into predictions (${COLUMNS})
-         select id, at, model_name, version, arm, inputs, outputs, latency_ms
-         from jsonb_to_recordset($1::jsonb) as r(id uuid, at timestamptz, model_name text, version int, arm text, inputs jsonb, outputs jsonb, latency_ms real)
+         select id, at, model_name, version, arm, inputs, outputs, latency_ms, request_id, coalesce(status, 'ok')
+         from jsonb_to_recordset($1::jsonb) as r(id uuid, at timestamptz, model_name text, version int, arm text, inputs jsonb, outputs jsonb, latency_ms real, request_id uuid, status text)
          on conflict (id) do nothing`,
-        [JSON.stringify(batch.map((r) => ({ id: r.id, at: r.at.toISOString(), model_name: r.modelName, version: r.version, arm: r.arm, inputs: r.inputs, outputs: r.outputs, latency_ms: r.latencyMs })))],
+        [JSON.stringify(batch.map((r) => ({ id: r.id, at: r.at.toISOString(), model_name: r.modelName, version: r.version, arm: r.arm, inputs: r.inputs, outputs: r.outputs, latency_ms: r.latencyMs, request_id: r.requestId ?? null, status: r.status ?? 'ok' })))],
       );
       return;
     }

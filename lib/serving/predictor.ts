@@ -1,12 +1,15 @@
-// Online scoring: resolves a model's production version, keeps one verified onnxruntime session per version.
+// Online scoring runtime: resolves versions, keeps one verified and warmed onnxruntime session per version,
+// and micro-batches concurrent requests for the same version into one scoring call.
 import { ValidationError } from '../errors.js';
-import { createSession, scoreMatrix, type Session } from '../onnx/session.js';
-import { getVersionByAlias } from '../registry/registry.js';
+import { createSession, scoreColumns, type InputColumns, type Session } from '../onnx/session.js';
+import { getModelVersion, getVersionByAlias } from '../registry/registry.js';
 import { PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
 import type { Db } from '../storage/db.js';
+import { DEFAULT_BATCH_OPTIONS, MicroBatcher, type BatchOptions } from './batcher.js';
 
-export type FeatureRow = Record<string, number | null>;
+/** One row of features: numbers for float features, strings for categorical ones, null for missing. */
+export type FeatureRow = Record<string, number | string | null>;
 
 export interface Prediction {
   label: string | number;
@@ -20,7 +23,7 @@ export interface PredictResult {
   predictions: Prediction[];
 }
 
-/** Converts JSON rows to the model's input matrix; every problem is reported with its row and column. */
+/** Converts JSON rows to an all-float model's input matrix; every problem is reported with its row and column. */
 export function rowsToMatrix(rows: FeatureRow[], version: Pick<ModelVersion, 'signature'>): Float32Array {
   const features = version.signature.features.map((f) => f.name);
   const known = new Set(features);
@@ -43,33 +46,160 @@ export function rowsToMatrix(rows: FeatureRow[], version: Pick<ModelVersion, 'si
   return X;
 }
 
+/**
+ * Converts JSON rows to feature columns for any signature (float and string features); every problem
+ * is reported with its row and column. Unknown categories are allowed: the model scores them as unknown.
+ */
+export function rowsToColumns(rows: FeatureRow[], version: Pick<ModelVersion, 'signature'>): InputColumns {
+  const features = version.signature.features;
+  const known = new Set(features.map((f) => f.name));
+  const columns: InputColumns = {};
+  const problems: string[] = [];
+  for (const f of features) columns[f.name] = f.type === 'string' ? new Array<string | null>(rows.length).fill(null) : new Float32Array(rows.length);
+  rows.forEach((row, i) => {
+    for (const key of Object.keys(row)) if (!known.has(key)) problems.push(`row ${i}: unknown feature ${JSON.stringify(key)}`);
+    for (const f of features) {
+      const v = row[f.name];
+      if (v === undefined) problems.push(`row ${i}: missing feature ${JSON.stringify(f.name)} (send null for a missing value)`);
+      else if (f.type === 'string') {
+        if (v !== null && typeof v !== 'string') problems.push(`row ${i}: feature ${JSON.stringify(f.name)} must be a string or null`);
+        else (columns[f.name] as Array<string | null>)[i] = v;
+      } else if (v === null) (columns[f.name] as Float32Array)[i] = Number.NaN;
+      else if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`row ${i}: feature ${JSON.stringify(f.name)} must be a finite number or null`);
+      else (columns[f.name] as Float32Array)[i] = v;
+    }
+  });
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 10).join('; ');
+    throw new ValidationError(`Invalid input for the model's signature (${features.map((f) => f.name).join(', ')}): ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}.`);
+  }
+  return columns;
+}
+
+/** Joins several requests' feature columns, in order, into one set of columns for one scoring call. */
+export function concatColumns(signature: ModelVersion['signature'], parts: Array<{ input: InputColumns; n: number }>, total: number): InputColumns {
+  if (parts.length === 1) return parts[0].input;
+  const out: InputColumns = {};
+  for (const f of signature.features) {
+    if (f.type === 'string') {
+      const col = new Array<string | null>(total);
+      let o = 0;
+      for (const p of parts) {
+        const src = p.input[f.name] as ArrayLike<string | null>;
+        for (let i = 0; i < p.n; i++) col[o++] = src[i];
+      }
+      out[f.name] = col;
+    } else {
+      const col = new Float32Array(total);
+      let o = 0;
+      for (const p of parts) {
+        col.set(p.input[f.name] as Float32Array, o);
+        o += p.n;
+      }
+      out[f.name] = col;
+    }
+  }
+  return out;
+}
+
+/** One row with every feature missing: NaN for numbers, null (an unknown category) for strings. */
+function warmupColumns(signature: ModelVersion['signature']): InputColumns {
+  return Object.fromEntries(signature.features.map((f) => [f.name, f.type === 'string' ? [null] : Float32Array.of(Number.NaN)]));
+}
+
+export interface PredictorOptions {
+  batch: BatchOptions;
+}
+
 export class Predictor {
   // Keyed by sha256: two versions with identical bytes share one session.
   private readonly sessions = new Map<string, Promise<Session>>();
+  // Versions are immutable once registered, so their metadata is cached by `model@version`.
+  private readonly versions = new Map<string, Promise<ModelVersion>>();
+  private readonly batchVersions = new Map<string, ModelVersion>();
+  readonly batcher: MicroBatcher<InputColumns, Prediction>;
 
-  constructor(private readonly deps: { db: Db; artifacts: ArtifactStore }) {}
+  constructor(
+    private readonly deps: { db: Db; artifacts: ArtifactStore },
+    options: Partial<PredictorOptions> = {},
+  ) {
+    this.batcher = new MicroBatcher((key, parts, total) => this.runBatch(key, parts, total), options.batch ?? DEFAULT_BATCH_OPTIONS);
+  }
 
-  private session(version: ModelVersion): Promise<Session> {
+  /**
+   * The session for a version: bytes verified against the sha256 (a mismatch is never served), then warmed
+   * with one scoring call so the first real request does not pay for lazy initialisation.
+   */
+  load(version: ModelVersion): Promise<Session> {
     let s = this.sessions.get(version.sha256);
     if (!s) {
-      // artifacts.get verifies the sha256 before onnxruntime sees the bytes.
-      s = this.deps.artifacts.get(version.uri).then(createSession);
+      s = (async () => {
+        const session = await createSession(await this.deps.artifacts.get(version.uri));
+        try {
+          await scoreColumns(session, version.signature, warmupColumns(version.signature), 1);
+        } catch (err) {
+          await session.release().catch(() => {});
+          throw err;
+        }
+        return session;
+      })();
       s.catch(() => this.sessions.delete(version.sha256));
       this.sessions.set(version.sha256, s);
     }
     return s;
   }
 
-  async predict(modelName: string, rows: FeatureRow[], alias = PRODUCTION_ALIAS): Promise<PredictResult> {
-    const version = await getVersionByAlias(this.deps.db, modelName, alias);
-    const X = rowsToMatrix(rows, version);
-    const { labels, probabilities } = await scoreMatrix(await this.session(version), version.signature, X, rows.length);
+  /** True when the version's session is loaded and warm (it can take traffic without a cold start). */
+  async isReady(version: ModelVersion): Promise<boolean> {
+    const s = this.sessions.get(version.sha256);
+    if (!s) return false;
+    return s.then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** A version's registry entry, cached (versions never change once registered). */
+  version(modelName: string, version: number): Promise<ModelVersion> {
+    const key = `${modelName}@${version}`;
+    let v = this.versions.get(key);
+    if (!v) {
+      v = getModelVersion(this.deps.db, modelName, version);
+      v.catch(() => this.versions.delete(key));
+      this.versions.set(key, v);
+    }
+    return v;
+  }
+
+  /** The version an alias points to now (read from Postgres on every call, so alias moves apply at once). */
+  resolveAlias(modelName: string, alias = PRODUCTION_ALIAS): Promise<ModelVersion> {
+    return getVersionByAlias(this.deps.db, modelName, alias);
+  }
+
+  /** Validates rows against the version's signature (ValidationError) and scores them, batched with concurrent requests. */
+  async score(version: ModelVersion, rows: FeatureRow[]): Promise<Prediction[]> {
+    const columns = rowsToColumns(rows, version);
+    await this.load(version);
+    const key = `${version.modelName}@${version.version}`;
+    this.batchVersions.set(key, version);
+    return this.batcher.submit(key, columns, rows.length);
+  }
+
+  private async runBatch(key: string, parts: Array<{ input: InputColumns; n: number }>, total: number): Promise<Prediction[]> {
+    const version = this.batchVersions.get(key)!;
+    const session = await this.load(version);
+    const { labels, probabilities } = await scoreColumns(session, version.signature, concatColumns(version.signature, parts, total), total);
     const classes = version.signature.classes;
-    const predictions = labels.map((label, i) => ({
+    return labels.map((label, i) => ({
       label,
       probabilities: Object.fromEntries(classes.map((c, k) => [String(c), probabilities[i * classes.length + k]])),
     }));
-    return { model: modelName, version: version.version, alias, predictions };
+  }
+
+  /** Scores rows on the version an alias points to (default @production). */
+  async predict(modelName: string, rows: FeatureRow[], alias = PRODUCTION_ALIAS): Promise<PredictResult> {
+    const version = await this.resolveAlias(modelName, alias);
+    return { model: modelName, version: version.version, alias, predictions: await this.score(version, rows) };
   }
 
   async close(): Promise<void> {

@@ -126,8 +126,8 @@ describe('datasets API', () => {
     const versions = await waitFor(() => stack.api('GET', `/v1/datasets/${name}/versions`), (r) => r.body.versions.length > 0, 30_000);
     expect(versions.body.versions[0].rowCount).toBe(FIXTURE_ROWS);
     expect(versions.body.versions[0].lineage.ingestionRunId).toMatch(/^ingest-sched-/);
-    expect((await fetch(`${stack.url}/v1/datasets/schedules/sched-${tag}`, { method: 'DELETE' })).status).toBe(204);
-    expect((await fetch(`${stack.url}/v1/datasets/schedules/sched-${tag}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await stack.api('DELETE', `/v1/datasets/schedules/sched-${tag}`)).status).toBe(204);
+    expect((await stack.api('DELETE', `/v1/datasets/schedules/sched-${tag}`)).status).toBe(404);
     const neither = await stack.api('POST', '/v1/datasets/schedules', { name, uri: files.gzip });
     expect(neither.status).toBe(400);
   });

@@ -60,7 +60,7 @@ describe('online scoring', () => {
     try {
       const res = await fetch(`${stack.url}/v1/models/${modelName}/predict`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.adminKey}` },
         body: JSON.stringify({ rows: [row] }),
       });
       expect(res.status).toBe(503);

@@ -1,7 +1,7 @@
 // README's quickstart: `npm start` on embedded defaults brings everything up, runs the demo, stops cleanly
 // on Ctrl-C, and a second start reuses the state in the data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, inject } from 'vitest';
@@ -68,9 +68,17 @@ describe('npm start', () => {
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/api/v1/namespaces`);
     expect(ui.status).toBe(200);
 
+    // The first start created an admin key: only its hash is in Postgres, the plaintext in a 0600 file.
+    const keyFile = path.join(dataDir, 'admin-api-key');
+    expect(first.output()).toContain(`Created the first admin API key; it is in ${keyFile}`);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const key = (await readFile(keyFile, 'utf8')).trim();
+    const auth = { authorization: `Bearer ${key}` };
+    expect((await fetch(`${api}/v1/approvals`)).status).toBe(401);
+
     const approve = await fetch(`${api}/v1/approvals/${releaseId}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ decision: 'approve', approver: 'you@example.com', reason: 'looks good' }),
     });
     expect(approve.status).toBe(200);
@@ -78,7 +86,7 @@ describe('npm start', () => {
     const predictOnce = () =>
       fetch(`${api}/v1/models/credit-default/predict`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify({ rows: [{ income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utilization: 0.83 }] }),
       });
     let predict = await predictOnce();
@@ -97,8 +105,10 @@ describe('npm start', () => {
     await waitForOutput(second, 'Press Ctrl-C to stop');
     expect(second.output()).toContain('already ingested, reused');
     expect(second.output()).toContain('version 2 is trained');
+    expect(second.output()).not.toContain('Created the first admin API key');
+    expect((await readFile(keyFile, 'utf8')).trim()).toBe(key);
     // The first run's history survived the restart.
-    const run = await fetch(`${api}/v1/training-runs/${runId}`);
+    const run = await fetch(`${api}/v1/training-runs/${runId}`, { headers: auth });
     expect(((await run.json()) as { stage: string }).stage).toBe('completed');
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);

@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { DefaultLogger, Runtime as CoreRuntime, type NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.js';
+import { createApiKey, type Role } from '../../api/auth.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { connectWorker } from '../../workers/temporal-connection.js';
 import { startRuntime, type Runtime } from '../../workers/runtime.js';
@@ -20,8 +21,15 @@ export interface Stack {
   url: string;
   workers: Workers;
   tmpDir: string;
-  /** fetch against the API with JSON in and out. */
-  api<T = any>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** The admin API key `api` sends by default. */
+  adminKey: string;
+  /**
+   * fetch against the API with JSON in and out, as the admin key unless `key` names another
+   * (null: no key at all). Non-JSON answers come back as text.
+   */
+  api<T = any>(method: string, route: string, body?: unknown, options?: { key?: string | null }): Promise<{ status: number; body: T }>;
+  /** Creates an API key with these roles; `name` is the identity it acts as (default: the roles joined). */
+  createKey(roles: Role[], name?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +68,8 @@ export async function startStack(): Promise<Stack> {
     const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client }, { logger: false });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const conn = connection;
+    const createKey = async (roles: Role[], name?: string) => (await createApiKey(runtime.db, { name: name ?? roles.join('+'), roles, createdBy: 'test' })).key;
+    const adminKey = await createKey(['admin'], 'admin');
     return {
       config,
       runtime,
@@ -67,13 +77,22 @@ export async function startStack(): Promise<Stack> {
       url,
       workers,
       tmpDir,
-      async api(method, route, body) {
-        const res = await fetch(url + route, {
-          method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        return { status: res.status, body: (await res.json()) as any };
+      adminKey,
+      createKey,
+      async api(method, route, body, options = {}) {
+        const key = options.key === undefined ? adminKey : options.key;
+        const headers: Record<string, string> = {};
+        if (body !== undefined) headers['content-type'] = 'application/json';
+        if (key !== null) headers.authorization = `Bearer ${key}`;
+        const res = await fetch(url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await res.text();
+        let parsed: any = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // not JSON (e.g. the HTML report): the text itself
+        }
+        return { status: res.status, body: parsed };
       },
       async stop() {
         await app.close();

@@ -60,14 +60,17 @@ describe('trainingWorkflow', () => {
     await saveHistory('release-rejected', handle.workflowId, await handle.fetchHistory());
   });
 
-  it('fails with the reason when the target is not binary, and registers nothing', async () => {
+  it('fails with the reason when the target does not fit the learner, and registers nothing', async () => {
+    const modelName = `bad-${Date.now()}`;
     const handle = await stack.runtime.client.workflow.start(trainingWorkflow, {
       workflowId: `train-bad-${Date.now()}`,
       taskQueue: stack.config.taskQueues.orchestration,
-      args: [{ modelName: `bad-${Date.now()}`, datasetVersionId, target: 'age' }],
+      args: [{ modelName, datasetVersionId, target: DEMO_DATASET.target, params: { learner: 'ridge' } }],
     });
     const err = await handle.result().catch((e: Error) => e);
-    expect(String(((err as Error).cause as Error | undefined)?.cause instanceof Error ? (((err as Error).cause as Error).cause as Error).message : '')).toContain('exactly two distinct values');
+    expect(String(((err as Error).cause as Error | undefined)?.cause instanceof Error ? (((err as Error).cause as Error).cause as Error).message : '')).toContain('regression needs a numeric target');
+    const versions = await stack.runtime.db.query('select 1 from model_versions where model_name = $1', [modelName]);
+    expect(versions.rowCount).toBe(0);
   });
 
   it('is deterministic: the same dataset, params and seed give the same model bytes', async () => {

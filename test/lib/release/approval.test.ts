@@ -42,3 +42,20 @@ describe('validatePolicy', () => {
     expect(() => validatePolicy(policy)).toThrow(message);
   });
 });
+
+describe('gatesRejectionReason', () => {
+  it('lists the failed gates with their numbers, or says why the gates could not run', async () => {
+    const { gatesRejectionReason } = await import('../../../lib/release/approval.js');
+    const gates = {
+      passed: false,
+      total: 2,
+      failed: 1,
+      gates: [
+        { kind: 'metric', name: 'roc_auc >= 0.6', passed: true, summary: 'roc_auc = 0.9' },
+        { kind: 'size', name: 'model size within budget', passed: false, summary: '2 MB, budget 1 MB' },
+      ],
+    };
+    expect(gatesRejectionReason(gates, undefined)).toBe('Gates failed: model size within budget (2 MB, budget 1 MB)');
+    expect(gatesRejectionReason(undefined, 'no evaluation set')).toBe('The gates could not be evaluated: no evaluation set');
+  });
+});

@@ -1,0 +1,264 @@
+// The Open Inference Protocol (KServe v2) in mlcycle's terms, pure: model metadata from a session's tensor
+// metadata and the signature, request tensors -> feature rows (every problem named by input), and
+// predictions -> response tensors. No Fastify, no onnxruntime: the route hands in plain descriptions.
+import { ValidationError } from '../errors.js';
+import { signatureInputs, type ModelSignature } from '../training/types.js';
+import type { FeatureRow, Prediction } from './predictor.js';
+
+/** The platform string KServe uses for ONNX models served by onnxruntime. */
+export const V2_PLATFORM = 'onnx_onnxv1';
+/** Rows one infer request may carry, as the v1 predict route. */
+export const V2_MAX_ROWS = 1000;
+
+export const V2_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+export type V2Datatype = (typeof V2_DATATYPES)[number];
+
+const ORT_TO_V2: Record<string, V2Datatype> = {
+  bool: 'BOOL',
+  uint8: 'UINT8',
+  uint16: 'UINT16',
+  uint32: 'UINT32',
+  uint64: 'UINT64',
+  int8: 'INT8',
+  int16: 'INT16',
+  int32: 'INT32',
+  int64: 'INT64',
+  float16: 'FP16',
+  float32: 'FP32',
+  float64: 'FP64',
+  string: 'BYTES',
+};
+
+/** An onnxruntime tensor type (`float32`, `int64`, `string`, ...) as a v2 datatype. */
+export function datatypeFromOrt(type: string): V2Datatype {
+  const d = ORT_TO_V2[type];
+  if (!d) throw new ValidationError(`onnxruntime type ${JSON.stringify(type)} has no Open Inference Protocol datatype.`);
+  return d;
+}
+
+/** What onnxruntime reports for one input or output (`session.inputMetadata` entries), as plain data. */
+export interface OrtValueMetadata {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  /** Numbers are fixed sizes; strings (possibly empty) are symbolic, i.e. variable, dimensions. */
+  shape?: ReadonlyArray<number | string>;
+}
+
+export interface V2TensorMetadata {
+  name: string;
+  datatype: V2Datatype;
+  /** -1 marks a variable dimension. */
+  shape: number[];
+  /** Inputs: the signature features this tensor packs, in column order (mlcycle extension). */
+  parameters?: { features: string[] };
+}
+
+export interface V2ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: typeof V2_PLATFORM;
+  inputs: V2TensorMetadata[];
+  outputs: V2TensorMetadata[];
+}
+
+const dims = (shape: ReadonlyArray<number | string> | undefined): number[] | undefined =>
+  shape && shape.length > 0 ? shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : undefined;
+
+/**
+ * A version's tensors as the protocol describes them. Inputs follow the signature's tensors (names, and
+ * the features each packs); datatype and shape come from the session, or from the signature when the
+ * session does not say (a float tensor [-1, width], a string tensor BYTES [-1, width]). Outputs are the
+ * session's tensor outputs; the batch dimension is always -1.
+ */
+export function tensorMetadata(signature: ModelSignature, session: { inputs: OrtValueMetadata[]; outputs: OrtValueMetadata[] }): { inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] } {
+  const byName = new Map(session.inputs.map((m) => [m.name, m]));
+  const inputs = signatureInputs(signature).map((input): V2TensorMetadata => {
+    const m = byName.get(input.name);
+    const shape = dims(m?.shape) ?? [-1, input.features.length];
+    shape[0] = -1;
+    const datatype = m?.isTensor && m.type ? datatypeFromOrt(m.type) : input.type === 'string' ? 'BYTES' : 'FP32';
+    return { name: input.name, datatype, shape, parameters: { features: [...input.features] } };
+  });
+  const k = signature.classes.length;
+  const outputs = session.outputs
+    .filter((m) => m.isTensor && m.type)
+    .map((m): V2TensorMetadata => {
+      const fallback = m.name === signature.outputs.probabilities ? [-1, k] : [-1];
+      const shape = dims(m.shape) ?? fallback;
+      shape[0] = -1;
+      return { name: m.name, datatype: datatypeFromOrt(m.type!), shape };
+    });
+  return { inputs, outputs };
+}
+
+// ---- Infer requests ----
+
+export interface V2RequestInput {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: unknown;
+  parameters?: Record<string, unknown>;
+}
+
+export interface V2InferRequest {
+  id?: string;
+  parameters?: Record<string, unknown>;
+  inputs: V2RequestInput[];
+  outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>;
+}
+
+export interface V2ResponseOutput {
+  name: string;
+  datatype: V2Datatype;
+  shape: number[];
+  data: Array<number | string>;
+}
+
+const FLOAT_TYPES = new Set(['FP16', 'FP32', 'FP64']);
+
+/**
+ * Flattens `data` (flat, or nested row-major) for a tensor of `shape`. Nested data must follow the shape
+ * level by level; flat data must hold exactly the shape's element count. Errors name the input.
+ */
+export function flattenTensorData(name: string, shape: number[], data: unknown): unknown[] {
+  if (!Array.isArray(data)) throw new ValidationError(`Input ${JSON.stringify(name)}: data must be an array (flat or nested row-major).`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length === 0 || !Array.isArray(data[0])) {
+    if (data.some(Array.isArray)) throw new ValidationError(`Input ${JSON.stringify(name)}: data mixes arrays and values at the top level.`);
+    if (data.length !== count) {
+      throw new ValidationError(`Input ${JSON.stringify(name)}: shape [${shape.join(', ')}] holds ${count} elements but data has ${data.length}.`);
+    }
+    return data;
+  }
+  const out: unknown[] = [];
+  const walk = (node: unknown, level: number, where: string) => {
+    if (level === shape.length) {
+      if (Array.isArray(node)) throw new ValidationError(`Input ${JSON.stringify(name)}: data${where} is nested deeper than shape [${shape.join(', ')}].`);
+      out.push(node);
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[level]) {
+      throw new ValidationError(
+        `Input ${JSON.stringify(name)}: data${where} should be an array of ${shape[level]} (shape [${shape.join(', ')}]) but is ${Array.isArray(node) ? `an array of ${node.length}` : JSON.stringify(node)}.`,
+      );
+    }
+    node.forEach((child, i) => walk(child, level + 1, `${where}[${i}]`));
+  };
+  walk(data, 0, '');
+  return out;
+}
+
+function checkShape(input: V2RequestInput): void {
+  const { name, shape } = input;
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ValidationError(`Input ${JSON.stringify(name)}: shape must be a non-empty array of non-negative integers (got ${JSON.stringify(shape)}).`);
+  }
+}
+
+/** Where one feature's values sit in the request: its tensor's flat data, the tensor width, and its column. */
+interface FeatureSource {
+  input: string;
+  values: unknown[];
+  width: number;
+  column: number;
+  type: 'float' | 'string';
+}
+
+/**
+ * Turns an infer request's tensors into feature rows for the signature. Each input is either one of the
+ * model's tensors (by name, shape [N, width]) or a single feature (by feature name, shape [N] or [N, 1]),
+ * so columnar clients can send one tensor per column. Float features take FP16/FP32/FP64 numbers or null
+ * (missing), string features BYTES strings or null. Every input must agree on N (1..V2_MAX_ROWS); wrong
+ * names, shapes, datatypes, values and missing features are ValidationErrors naming the input.
+ */
+export function requestToRows(request: Pick<V2InferRequest, 'inputs'>, signature: ModelSignature): FeatureRow[] {
+  const tensors = signatureInputs(signature);
+  const tensorByName = new Map(tensors.map((t) => [t.name, t]));
+  const featureByName = new Map(signature.features.map((f) => [f.name, f]));
+  const sources = new Map<string, FeatureSource>();
+  const expected = () => `the model takes tensors ${tensors.map((t) => `${t.name} [-1, ${t.features.length}] ${t.type === 'string' ? 'BYTES' : 'FP32'}`).join(', ')}, or one tensor per feature (${signature.features.map((f) => f.name).join(', ')})`;
+  if (!Array.isArray(request.inputs) || request.inputs.length === 0) throw new ValidationError(`The request has no inputs; ${expected()}.`);
+  let n: number | undefined;
+  const seen = new Set<string>();
+  for (const input of request.inputs) {
+    const name = input.name;
+    if (seen.has(name)) throw new ValidationError(`Input ${JSON.stringify(name)} appears twice.`);
+    seen.add(name);
+    checkShape(input);
+    const tensor = tensorByName.get(name);
+    const feature = tensor ? undefined : featureByName.get(name);
+    if (!tensor && !feature) throw new ValidationError(`Unknown input ${JSON.stringify(name)}: ${expected()}.`);
+    const type = tensor ? tensor.type : feature!.type;
+    const width = tensor ? tensor.features.length : 1;
+    const wanted = type === 'string' ? 'BYTES' : 'FP32';
+    const okType = type === 'string' ? input.datatype === 'BYTES' : FLOAT_TYPES.has(input.datatype);
+    if (!okType) throw new ValidationError(`Input ${JSON.stringify(name)} has datatype ${JSON.stringify(input.datatype)}; the model takes ${wanted}${type === 'float' ? ' (or FP64/FP16, converted)' : ''}.`);
+    // A one-column tensor (or a single feature) may also come as a vector [N].
+    const shapeOk = (input.shape.length === 2 && input.shape[1] === width) || (input.shape.length === 1 && width === 1);
+    if (!shapeOk) {
+      throw new ValidationError(`Input ${JSON.stringify(name)} has shape [${input.shape.join(', ')}]; the model takes ${width === 1 ? '[N, 1] or [N]' : `[N, ${width}]`}.`);
+    }
+    const rows = input.shape[0];
+    if (rows < 1 || rows > V2_MAX_ROWS) throw new ValidationError(`Input ${JSON.stringify(name)} has ${rows} rows; send 1 to ${V2_MAX_ROWS} per request.`);
+    if (n !== undefined && rows !== n) throw new ValidationError(`Input ${JSON.stringify(name)} has ${rows} rows but an earlier input has ${n}; every input needs the same batch size.`);
+    n = rows;
+    const values = flattenTensorData(name, input.shape, input.data);
+    values.forEach((v, i) => {
+      const bad = type === 'string' ? v !== null && typeof v !== 'string' : v !== null && (typeof v !== 'number' || !Number.isFinite(v));
+      if (bad) {
+        throw new ValidationError(`Input ${JSON.stringify(name)}: element ${i} is ${JSON.stringify(v)}; ${type === 'string' ? 'BYTES data must be strings (null for missing)' : 'data must be finite numbers (null for missing)'}.`);
+      }
+    });
+    const features = tensor ? tensor.features : [name];
+    features.forEach((f, column) => {
+      const prior = sources.get(f);
+      if (prior) throw new ValidationError(`Feature ${JSON.stringify(f)} is given twice (inputs ${JSON.stringify(prior.input)} and ${JSON.stringify(name)}).`);
+      sources.set(f, { input: name, values, width, column, type });
+    });
+  }
+  const missing = signature.features.filter((f) => !sources.has(f.name)).map((f) => f.name);
+  if (missing.length > 0) throw new ValidationError(`Missing input for feature${missing.length > 1 ? 's' : ''} ${missing.map((m) => JSON.stringify(m)).join(', ')}; ${expected()}.`);
+  const rows: FeatureRow[] = new Array(n!);
+  const ordered = signature.features.map((f) => [f.name, sources.get(f.name)!] as const);
+  for (let i = 0; i < n!; i++) {
+    const row: FeatureRow = {};
+    for (const [f, s] of ordered) row[f] = s.values[i * s.width + s.column] as number | string | null;
+    rows[i] = row;
+  }
+  return rows;
+}
+
+/** The outputs an infer request gets: `selected` (checked: unknown names are a ValidationError), else all. */
+export function checkOutputSelection(signature: ModelSignature, selected?: string[]): string[] {
+  const { label, probabilities } = signature.outputs;
+  const available = label === probabilities ? [probabilities] : [label, probabilities];
+  for (const name of selected ?? []) {
+    if (!available.includes(name)) throw new ValidationError(`Unknown output ${JSON.stringify(name)}; the model's outputs are ${available.join(', ')}.`);
+  }
+  return selected ?? available;
+}
+
+/**
+ * The response tensors for scored rows: the label output [N] (or the rank the session reports) and the
+ * probabilities [N, classes] in class order; a regressor's single output once, [N, 1]. `selected` keeps
+ * only the named outputs (unknown names are a ValidationError).
+ */
+export function predictionsToOutputs(predictions: Prediction[], signature: ModelSignature, outputs: V2TensorMetadata[], selected?: string[]): V2ResponseOutput[] {
+  const n = predictions.length;
+  const { label, probabilities } = signature.outputs;
+  const classes = signature.classes.map(String);
+  const meta = new Map(outputs.map((o) => [o.name, o]));
+  return checkOutputSelection(signature, selected).map((name): V2ResponseOutput => {
+    if (name === probabilities) {
+      const data = new Array<number>(n * classes.length);
+      predictions.forEach((p, i) => classes.forEach((c, k) => (data[i * classes.length + k] = p.probabilities[c])));
+      return { name, datatype: meta.get(name)?.datatype ?? 'FP32', shape: [n, classes.length], data };
+    }
+    const m = meta.get(name);
+    const datatype = m?.datatype ?? (predictions.some((p) => typeof p.label === 'string') ? 'BYTES' : 'INT64');
+    const shape = m && m.shape.length === 2 ? [n, m.shape[1] === -1 ? 1 : m.shape[1]] : [n];
+    return { name, datatype, shape, data: predictions.map((p) => p.label) };
+  });
+}

@@ -59,7 +59,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     logger: { level: deps.config.logLevel },
     bodyLimit: 16 * 1024 * 1024,
     // Unknown body fields are an error the caller should see, not something to strip silently.
-    ajv: { customOptions: { removeAdditional: false } },
+    ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
     ...opts,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('deps', deps);

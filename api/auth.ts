@@ -33,6 +33,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The identity an action is recorded under: the API key's name. A named identity in the body must
+ * match it, except for admin keys, which may act for a named person (release checks still apply).
+ */
+export function actingAs(principal: Principal | undefined, named: string | undefined, field: string): string | undefined {
+  if (!principal) return named;
+  if (named === undefined || named.trim().toLowerCase() === principal.name.trim().toLowerCase()) return principal.name;
+  if (principal.roles.includes('admin')) return named;
+  throw new ForbiddenError(`This key acts as ${principal.name}; leave out "${field}" or send your own name, not ${named}.`);
+}
+
 /** Roles for routes that do not declare them, first match wins; reads (GET/HEAD) are `viewer` unless a rule says otherwise. */
 export const ROUTE_RULES: ReadonlyArray<{ match: RegExp; read?: RouteRoles; write: RouteRoles }> = [
   { match: /^\/(health|metrics|openapi\.json)$/, read: 'public', write: ['admin'] },

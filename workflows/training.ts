@@ -72,7 +72,9 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
   status.releaseWorkflowId = releaseId;
   enter('releasing', `Version ${mv.version} is in release workflow \`${releaseId}\`, which waits for approval`);
   const release = await child.result();
-  enter(release.approved ? 'completed' : 'rejected', release.approved ? `Version ${mv.version} is @production` : `Version ${mv.version} was rejected`);
+  if (release.approved) enter('completed', `Version ${mv.version} is @production`);
+  else if (release.gates?.passed === false) enter('gates_failed', `Version ${mv.version} failed its release gates; see its report`);
+  else enter('rejected', `Version ${mv.version} was rejected`);
   return { modelName: input.modelName, version: mv.version, metrics: trained.metrics, release, bestTrial: status.bestTrial };
 }
 

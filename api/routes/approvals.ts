@@ -3,14 +3,14 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { evaluationSummary, findEvaluation } from '../../lib/release/evaluations.js';
 import { getModelVersion } from '../../lib/registry/registry.js';
 import { reportPath } from '../../lib/registry/types.js';
 import { approveUpdate, rejectUpdate, releaseWorkflow } from '../../workflows/release.js';
 import { MODEL_NAME, MODEL_VERSION, STAGE } from '../../workflows/search-attributes.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
-import type { Principal } from '../auth.js';
+import { actingAs } from '../auth.js';
 import { DecisionRecord, errors } from '../schemas.js';
 
 const DecisionBody = Type.Object(
@@ -58,17 +58,6 @@ function isClosedWorkflowError(err: unknown): boolean {
   return /already completed|workflow execution.*(completed|closed)|not running/i.test(String((err as Error)?.message ?? ''));
 }
 
-/**
- * The identity a decision is recorded under: the API key's name. A body `approver` must match it,
- * except for admin keys, which may record a decision for a named approver (the release's own checks still apply).
- */
-function approverOf(principal: Principal | undefined, named: string | undefined): string {
-  if (!principal) return named ?? '';
-  if (named === undefined || named.trim().toLowerCase() === principal.name.trim().toLowerCase()) return principal.name;
-  if (principal.roles.includes('admin')) return named;
-  throw new ForbiddenError(`This key decides as ${principal.name}; leave out "approver" or send your own name, not ${named}.`);
-}
-
 const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/', { config: { roles: ['viewer'] }, schema: { response: { 200: Type.Object({ pending: Type.Array(Pending) }) } } }, async () => {
     const pending: Array<Static<typeof Pending>> = [];
@@ -106,7 +95,7 @@ const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { decision, reason } = request.body;
-      const approver = approverOf(request.principal, request.body.approver);
+      const approver = actingAs(request.principal, request.body.approver, 'approver') ?? '';
       const handle = await releaseHandle(app.deps.client, request.params.workflowId);
       try {
         return await handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, { args: [{ approver, reason }] });

@@ -12,6 +12,7 @@ import { CATEGORICAL_ENCODINGS, IMPUTE_STRATEGIES, LEARNERS, SCALINGS, type Trai
 import { validatePolicy } from '../../lib/release/approval.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
 import { releaseStatusQuery } from '../../workflows/release.js';
+import { actingAs } from '../auth.js';
 import { DecisionRecord, errors } from '../schemas.js';
 
 const StartBody = Type.Object(
@@ -141,7 +142,9 @@ const trainingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { body: StartBody, response: { 202: Type.Object({ id: Type.String(), statusUrl: Type.String() }), ...errors(400) } } },
     async (request, reply) => {
       // The schema has checked the shape; unions built from the learner/option lists lose their literal types.
-      const body = request.body as unknown as TrainingInput;
+      const body = { ...(request.body as unknown as TrainingInput) };
+      // The run's starter is the caller's key, so nobody can approve a run they started under another name.
+      body.startedBy = actingAs(request.principal, body.startedBy, 'startedBy');
       const params = resolveParams(body.params);
       if (body.search) validateSearch(body.search, params);
       validatePolicy(body.approval);

@@ -93,7 +93,7 @@ export interface TrainingInput {
   approval?: ApprovalPolicy;
 }
 
-export type TrainingStage = 'searching' | 'training' | 'checking_parity' | 'registering' | 'releasing' | 'completed' | 'rejected';
+export type TrainingStage = 'searching' | 'training' | 'checking_parity' | 'registering' | 'releasing' | 'completed' | 'rejected' | 'gates_failed';
 
 export interface TrialSummary {
   trialId: string;

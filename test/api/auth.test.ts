@@ -123,7 +123,7 @@ describe('approver identity', () => {
     expect(own.body.error).toContain('started this training run');
     const impersonating = await decide(alice, { approver: 'carol@example.com' });
     expect(impersonating.status).toBe(403);
-    expect(impersonating.body.error).toContain('decides as alice@example.com');
+    expect(impersonating.body.error).toContain('acts as alice@example.com');
     expect((await decide(keys.scorer, {})).status).toBe(403);
     expect((await decide(keys.trainer, {})).status).toBe(403);
 

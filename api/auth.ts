@@ -35,12 +35,13 @@ declare module 'fastify' {
 
 /**
  * The identity an action is recorded under: the API key's name. A named identity in the body must
- * match it, except for admin keys, which may act for a named person (release checks still apply).
+ * match it; with `adminMayName`, an admin key may act for a named person (e.g. start a run on
+ * someone's behalf). Approval decisions never allow that: the approver is always the key.
  */
-export function actingAs(principal: Principal | undefined, named: string | undefined, field: string): string | undefined {
+export function actingAs(principal: Principal | undefined, named: string | undefined, field: string, adminMayName = false): string | undefined {
   if (!principal) return named;
   if (named === undefined || named.trim().toLowerCase() === principal.name.trim().toLowerCase()) return principal.name;
-  if (principal.roles.includes('admin')) return named;
+  if (adminMayName && principal.roles.includes('admin')) return named;
   throw new ForbiddenError(`This key acts as ${principal.name}; leave out "${field}" or send your own name, not ${named}.`);
 }
 
@@ -156,7 +157,7 @@ export const ADMIN_KEY_FILE = 'admin-api-key';
  * First start: when no active admin key exists, creates one, stores only its hash, and writes the
  * plaintext once to `<dataDir>/admin-api-key` (mode 0600). Returns the file path when it created a key.
  */
-export async function ensureAdminKey(db: Db, dataDir: string): Promise<{ created: boolean; file: string }> {
+export async function ensureAdminKey(db: Db, dataDir: string): Promise<{ created: boolean; file: string; key?: string }> {
   const file = path.join(dataDir, ADMIN_KEY_FILE);
   return withTransaction(db, async (client) => {
     await client.query('select pg_advisory_xact_lock(hashtext($1))', ['mlcycle:admin-key']);
@@ -177,7 +178,7 @@ export async function ensureAdminKey(db: Db, dataDir: string): Promise<{ created
       `insert into api_keys (id, name, prefix, key_hash, roles, created_by) values ($1, 'admin', $2, $3, '{admin}', 'mlcycle start')`,
       [id, key.slice(0, KEY_PREFIX.length + 1 + id.length), hashKey(key)],
     );
-    return { created: true, file };
+    return { created: true, file, key };
   });
 }
 

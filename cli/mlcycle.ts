@@ -33,11 +33,11 @@ for (const decision of ['approve', 'reject'] as const) {
   program
     .command(`${decision} <workflowId>`)
     .description(`${decision === 'approve' ? 'Approve' : 'Reject'} a release (or training run) that waits for a decision`)
-    .option('--approver <who>', "who decides; default the API key's name (only an admin key may name someone else)")
     .requiredOption('--reason <why>', 'why (recorded in the registry)')
     .addOption(apiOption)
-    .action(async (workflowId: string, opts: { approver?: string; reason: string; api: string }) => {
-      const body = await callApi(opts.api, 'POST', `/v1/approvals/${encodeURIComponent(workflowId)}`, { decision, approver: opts.approver, reason: opts.reason });
+    .action(async (workflowId: string, opts: { reason: string; api: string }) => {
+      // The approver is the API key's name (MLCYCLE_API_KEY or the admin key file).
+      const body = await callApi(opts.api, 'POST', `/v1/approvals/${encodeURIComponent(workflowId)}`, { decision, reason: opts.reason });
       console.log(JSON.stringify(body, null, 2));
     });
 }

@@ -48,7 +48,10 @@ export async function start(config: Config, opts: { demo: boolean }): Promise<vo
       await workersDone;
     });
     const admin = await ensureAdminKey(runtime.db, config.dataDir);
-    if (admin.created) log(`Created the first admin API key; it is in ${admin.file} (only its hash is stored; keep the file safe)`);
+    if (admin.created) {
+      log(`Created the first admin API key (shown once; only its hash is stored, and a copy is in ${admin.file}):`);
+      log(`  ${admin.key}`);
+    }
     const apiKey = await cliApiKey(config).catch(() => undefined);
     const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client }, { logger: { level: 'warn' } });
     cleanups.push(() => app.close());

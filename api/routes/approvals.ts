@@ -17,7 +17,7 @@ const DecisionBody = Type.Object(
   {
     decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
     approver: Type.Optional(
-      Type.String({ minLength: 1, description: "Defaults to the API key's name; only an admin key may decide for someone else" }),
+      Type.String({ minLength: 1, description: "Optional: the approver is always the API key's name; if given it must match it" }),
     ),
     reason: Type.String({ minLength: 1 }),
   },

@@ -144,7 +144,7 @@ const trainingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // The schema has checked the shape; unions built from the learner/option lists lose their literal types.
       const body = { ...(request.body as unknown as TrainingInput) };
       // The run's starter is the caller's key, so nobody can approve a run they started under another name.
-      body.startedBy = actingAs(request.principal, body.startedBy, 'startedBy');
+      body.startedBy = actingAs(request.principal, body.startedBy, 'startedBy', true);
       const params = resolveParams(body.params);
       if (body.search) validateSearch(body.search, params);
       validatePolicy(body.approval);

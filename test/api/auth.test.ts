@@ -124,6 +124,8 @@ describe('approver identity', () => {
     const impersonating = await decide(alice, { approver: 'carol@example.com' });
     expect(impersonating.status).toBe(403);
     expect(impersonating.body.error).toContain('acts as alice@example.com');
+    const adminNaming = await decide(keys.admin, { approver: 'carol@example.com' });
+    expect(adminNaming.status).toBe(403);
     expect((await decide(keys.scorer, {})).status).toBe(403);
     expect((await decide(keys.trainer, {})).status).toBe(403);
 

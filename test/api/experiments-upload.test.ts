@@ -38,9 +38,9 @@ describe('POST /v1/model-uploads', () => {
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ version: 1, created: false });
 
-    const self = await stack.api('POST', `/v1/approvals/${res.body.releaseWorkflowId}`, { decision: 'approve', approver: 'alice', reason: 'mine' });
+    const self = await stack.api('POST', `/v1/approvals/${res.body.releaseWorkflowId}`, { decision: 'approve', reason: 'mine' }, { key: await stack.keyFor('alice', ['approver']) });
     expect(self.status).toBe(403);
-    const approved = await stack.api('POST', `/v1/approvals/${res.body.releaseWorkflowId}`, { decision: 'approve', approver: 'bob', reason: 'validated offline' });
+    const approved = await stack.api('POST', `/v1/approvals/${res.body.releaseWorkflowId}`, { decision: 'approve', reason: 'validated offline' }, { key: await stack.keyFor('bob', ['approver']) });
     expect(approved.status).toBe(200);
     await release.result();
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
   stack = await startStack();
   const first = await train(3);
   await train(11); // v2: registered, awaiting approval, deployable as canary/shadow
-  expect((await stack.api('POST', `/v1/approvals/${first}`, { decision: 'approve', approver: 'bob', reason: 'v1' })).status).toBe(200);
+  expect((await stack.api('POST', `/v1/approvals/${first}`, { decision: 'approve', reason: 'v1' }, { key: await stack.keyFor('bob', ['approver']) })).status).toBe(200);
   await waitFor(() => predict({}), (r) => r.status === 200);
 });
 afterAll(async () => stack?.stop());

@@ -22,7 +22,7 @@ beforeAll(async () => {
     startedBy: 'alice',
   });
   await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval');
-  const approved = await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', approver: 'bob', reason: 'serving test' });
+  const approved = await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', reason: 'serving test' }, { key: await stack.keyFor('bob', ['approver']) });
   expect(approved.status).toBe(200);
   await waitFor(() => stack.api('POST', `/v1/models/${modelName}/predict`, { rows: [row] }), (r) => r.status === 200);
 });

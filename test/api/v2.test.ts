@@ -48,7 +48,7 @@ beforeAll(async () => {
   });
   expect(run.status).toBe(202);
   await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval' || r.body.workflowStatus === 'FAILED');
-  const approved = await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', approver: 'bob', reason: 'v2 test' });
+  const approved = await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', reason: 'v2 test' }, { key: await stack.keyFor('bob', ['approver']) });
   expect(approved.status).toBe(200);
   await waitFor(() => stack.api('POST', `/v1/models/${modelName}/predict`, { rows: [rows[0]] }), (r) => r.status === 200);
 });

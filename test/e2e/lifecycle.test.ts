@@ -102,23 +102,23 @@ describe('lifecycle through the API', () => {
   });
 
   it('validates decisions: 400 for missing fields, 404 for unknown runs', async () => {
-    const noReason = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', approver: 'bob', reason: '' });
+    const noReason = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', reason: '' }, { key: await stack.keyFor('bob', ['approver']) });
     expect(noReason.status).toBe(400);
-    const blankReason = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', approver: 'bob', reason: '   ' });
+    const blankReason = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', reason: '   ' }, { key: await stack.keyFor('bob', ['approver']) });
     expect(blankReason.status).toBe(400);
     expect(blankReason.body.error).toContain('reason');
-    const unknown = await stack.api('POST', '/v1/approvals/no-such-run', { decision: 'approve', approver: 'bob', reason: 'ok' });
+    const unknown = await stack.api('POST', '/v1/approvals/no-such-run', { decision: 'approve', reason: 'ok' }, { key: await stack.keyFor('bob', ['approver']) });
     expect(unknown.status).toBe(404);
-    const self = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', approver: 'alice', reason: 'my own' });
+    const self = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', reason: 'my own' }, { key: await stack.keyFor('alice', ['approver']) });
     expect(self.status).toBe(403);
     expect(self.body.error).toContain('started this training run');
   });
 
   it('approves through the Update, sets @production, and then answers 409 to a second decision', async () => {
-    const approved = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', approver: 'bob', reason: 'metrics fine' });
+    const approved = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', reason: 'metrics fine' }, { key: await stack.keyFor('bob', ['approver']) });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ approver: 'bob', approved: true, reason: 'metrics fine', via: 'update' });
-    const again = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'reject', approver: 'carol', reason: 'late' });
+    const again = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'reject', reason: 'late' }, { key: await stack.keyFor('carol', ['approver']) });
     expect(again.status).toBe(409);
 
     const result = await stack.runtime.client.workflow.getHandle(runId).result();

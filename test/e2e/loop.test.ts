@@ -36,7 +36,7 @@ beforeAll(async () => {
   datasetId = ds.body.id;
   const run = await stack.api('POST', '/v1/training-runs', { modelName, datasetVersionId: datasetId, target: DEMO_DATASET.target, features: [...DEMO_DATASET.features], startedBy: 'alice' });
   await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval');
-  expect((await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', approver: 'bob', reason: 'loop test' })).status).toBe(200);
+  expect((await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', reason: 'loop test' }, { key: await stack.keyFor('bob', ['approver']) })).status).toBe(200);
   await waitFor(() => stack.api('POST', `/v1/models/${modelName}/predict`, { rows: [row] }), (r) => r.status === 200);
 }, 180_000);
 
@@ -173,7 +173,7 @@ describe('the loop', () => {
     );
     const runId = trainingRunId!.trainingRunId!;
     await waitFor(() => stack.api('GET', `/v1/training-runs/${runId}`), (r) => r.body.release?.stage === 'awaiting_approval', 120_000);
-    expect((await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', approver: 'bob', reason: 'retrained on drifted traffic' })).status).toBe(200);
+    expect((await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', reason: 'retrained on drifted traffic' }, { key: await stack.keyFor('bob', ['approver']) })).status).toBe(200);
     await waitFor(() => stack.api('GET', `/v1/models/${modelName}`), (r) => JSON.stringify(r.body).includes('"production"') && r.body.versions?.some((v: { version: number; aliases: string[] }) => v.version === 2 && v.aliases.includes('production')), 60_000);
 
     const stopped = await stack.api('DELETE', `/v1/models/${modelName}/monitoring`);

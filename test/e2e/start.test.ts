@@ -70,7 +70,8 @@ describe('npm start', () => {
 
     // The first start created an admin key: only its hash is in Postgres, the plaintext in a 0600 file.
     const keyFile = path.join(dataDir, 'admin-api-key');
-    expect(first.output()).toContain(`Created the first admin API key; it is in ${keyFile}`);
+    expect(first.output()).toContain(`Created the first admin API key (shown once; only its hash is stored, and a copy is in ${keyFile})`);
+    expect(first.output()).toContain((await readFile(keyFile, 'utf8')).trim());
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
     const key = (await readFile(keyFile, 'utf8')).trim();
     const auth = { authorization: `Bearer ${key}` };
@@ -79,7 +80,7 @@ describe('npm start', () => {
     const approve = await fetch(`${api}/v1/approvals/${releaseId}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...auth },
-      body: JSON.stringify({ decision: 'approve', approver: 'you@example.com', reason: 'looks good' }),
+      body: JSON.stringify({ decision: 'approve', reason: 'looks good' }),
     });
     expect(approve.status).toBe(200);
     // The Update answers once the decision is recorded; @production moves a moment later.

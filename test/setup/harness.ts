@@ -30,6 +30,8 @@ export interface Stack {
   api<T = any>(method: string, route: string, body?: unknown, options?: { key?: string | null }): Promise<{ status: number; body: T }>;
   /** Creates an API key with these roles; `name` is the identity it acts as (default: the roles joined). */
   createKey(roles: Role[], name?: string): Promise<string>;
+  /** A key named `name` with `roles`, created on first use and reused after (approvers act as their key's name). */
+  keyFor(name: string, roles: Role[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,12 @@ export async function startStack(): Promise<Stack> {
     const conn = connection;
     const createKey = async (roles: Role[], name?: string) => (await createApiKey(runtime.db, { name: name ?? roles.join('+'), roles, createdBy: 'test' })).key;
     const adminKey = await createKey(['admin'], 'admin');
+    const named = new Map<string, Promise<string>>();
+    const keyFor = (name: string, roles: Role[]) => {
+      let key = named.get(name);
+      if (!key) named.set(name, (key = createKey(roles, name)));
+      return key;
+    };
     return {
       config,
       runtime,
@@ -79,6 +87,7 @@ export async function startStack(): Promise<Stack> {
       tmpDir,
       adminKey,
       createKey,
+      keyFor,
       async api(method, route, body, options = {}) {
         const key = options.key === undefined ? adminKey : options.key;
         const headers: Record<string, string> = {};

@@ -27,7 +27,7 @@ beforeAll(async () => {
   dataset = (await loadDatasetTable(stack.runtime, datasetVersionId)).table;
   const run = await stack.api('POST', '/v1/training-runs', { modelName, datasetVersionId, target: DEMO_DATASET.target, features, startedBy: 'alice' });
   await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval' || r.body.workflowStatus === 'FAILED');
-  expect((await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', approver: 'bob', reason: 'batch test' })).status).toBe(200);
+  expect((await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', reason: 'batch test' }, { key: await stack.keyFor('bob', ['approver']) })).status).toBe(200);
   await waitFor(() => stack.api('GET', `/v1/models/${modelName}`), (r) => r.body.versions?.some((v: { version: number; aliases: string[] }) => v.version === 1 && v.aliases.includes('production')));
 });
 afterAll(async () => stack?.stop());

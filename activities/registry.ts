@@ -1,6 +1,7 @@
 // Registry activities: register versions, move aliases, record run outcomes. Short I/O, idempotent.
-import { recordDecision, registerModelVersion, setAlias, setTrainingRunStatus } from '../lib/registry/registry.js';
+import { getApprovalPolicy, recordDecision, registerModelVersion, setAlias, setTrainingRunStatus } from '../lib/registry/registry.js';
 import { postWebhook } from '../lib/notify/webhook.js';
+import type { ApprovalPolicy } from '../lib/release/types.js';
 import type { AliasMove, ModelVersion, NewModelVersion } from '../lib/registry/types.js';
 import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failures.js';
@@ -13,6 +14,9 @@ export function createRegistryActivities(deps: ActivityDeps) {
     },
     async setModelAlias(move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
       return withFailureMapping(() => setAlias(deps.db, move));
+    },
+    async loadApprovalPolicy(modelName: string): Promise<ApprovalPolicy | null> {
+      return getApprovalPolicy(deps.db, modelName);
     },
     async setTrainingRunStatus(runId: string, status: string): Promise<void> {
       await setTrainingRunStatus(deps.db, runId, status);

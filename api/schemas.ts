@@ -14,3 +14,14 @@ export const DecisionRecord = Type.Object({
   at: Type.String(),
   via: Type.String({ description: 'update, signal or deadline' }),
 });
+
+/** Who may approve and how long a release waits (lib/release/types.ts ApprovalPolicy). */
+export const ApprovalPolicySchema = Type.Object(
+  {
+    approvers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
+    reminderAfterSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    reminderWebhook: Type.Optional(Type.String({ pattern: '^https?://' })),
+    deadlineSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false },
+);

@@ -4,8 +4,8 @@
 import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createRegistryActivities } from '../activities/registry.js';
 import type { createReleaseActivities } from '../activities/release.js';
-import { DEADLINE_APPROVER, GATES_APPROVER, gatesRejectionReason, validateDecision } from '../lib/release/approval.js';
-import type { ApprovalDecision, ApprovalRecord, DecisionChannel, ReleaseGates, ReleaseInput, ReleaseResult, ReleaseStage, ReleaseStatus, SignalledDecision } from '../lib/release/types.js';
+import { DEADLINE_APPROVER, effectivePolicy, GATES_APPROVER, gatesRejectionReason, validateDecision } from '../lib/release/approval.js';
+import type { ApprovalDecision, ApprovalPolicy, ApprovalRecord, DecisionChannel, ReleaseGates, ReleaseInput, ReleaseResult, ReleaseStage, ReleaseStatus, SignalledDecision } from '../lib/release/types.js';
 import { PRODUCTION_ALIAS, reportPath } from '../lib/registry/types.js';
 import { longCpu, SHORT_IO } from './activity-options.js';
 import { MODEL_NAME, MODEL_VERSION, STAGE } from './search-attributes.js';
@@ -33,6 +33,8 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     refusedDecisions: [],
   };
   let decision: ApprovalRecord | undefined;
+  // The run's own policy until the model's is loaded (nothing can be decided before that anyway).
+  let policy: ApprovalPolicy = input.approval ?? {};
 
   const enter = (stage: ReleaseStage, details: string) => {
     status.stage = stage;
@@ -45,7 +47,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     return decision;
   };
   const check = (d: ApprovalDecision | undefined) =>
-    validateDecision(d, { awaiting: status.stage === 'awaiting_approval' && decision === undefined, startedBy: input.startedBy, policy: input.approval });
+    validateDecision(d, { awaiting: status.stage === 'awaiting_approval' && decision === undefined, startedBy: input.startedBy, policy });
   // Update validators must not change state; a refused Update is logged here and returned to its caller.
   const validator = (d: ApprovalDecision) => {
     try {
@@ -96,13 +98,15 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     return { modelName: input.modelName, version: input.version, approved: false, decision: final, gates };
   }
 
+  policy = effectivePolicy(await registry.loadApprovalPolicy(input.modelName), input.approval);
+  status.approvers = policy.approvers;
   enter('awaiting_approval', `${input.modelName} v${input.version} passed ${gates.total} gates (report: ${gates.reportPath}) and awaits approval: send the \`approve\` or \`reject\` Update`);
-  await awaitDecision(input, () => decision !== undefined, async () => {
-    await registry.sendApprovalReminder(input.approval!.reminderWebhook!, { workflowId: releaseId, modelName: input.modelName, version: input.version, report: reportPath(input.modelName, input.version) });
+  await awaitDecision(policy, () => decision !== undefined, async () => {
+    await registry.sendApprovalReminder(policy.reminderWebhook!, { workflowId: releaseId, modelName: input.modelName, version: input.version, report: reportPath(input.modelName, input.version) });
     status.reminderSentAt = new Date().toISOString();
   });
   if (decision === undefined) {
-    decide(false, { approver: DEADLINE_APPROVER, reason: `No decision within ${input.approval!.deadlineSeconds} s; rejected automatically.` }, 'deadline');
+    decide(false, { approver: DEADLINE_APPROVER, reason: `No decision within ${policy.deadlineSeconds} s; rejected automatically.` }, 'deadline');
   }
   const final = decision!;
   await registry.recordReleaseDecision({
@@ -140,8 +144,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
  * Waits on durable timers: a reminder after `reminderAfterSeconds`, then until
  * `deadlineSeconds` (counted from the start of the wait). Returns when decided or at the deadline.
  */
-async function awaitDecision(input: ReleaseInput, decided: () => boolean, remind: () => Promise<void>): Promise<void> {
-  const policy = input.approval ?? {};
+async function awaitDecision(policy: ApprovalPolicy, decided: () => boolean, remind: () => Promise<void>): Promise<void> {
   let waitedMs = 0;
   if (policy.reminderAfterSeconds !== undefined && policy.reminderWebhook) {
     waitedMs = policy.reminderAfterSeconds * 1000;

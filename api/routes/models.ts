@@ -5,12 +5,14 @@ import { Type } from 'typebox';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { getEvaluation } from '../../lib/release/evaluations.js';
 import { defaultGateConfig, taskOf, validateDeclaredGateConfig } from '../../lib/release/gates.js';
+import { validatePolicy } from '../../lib/release/approval.js';
 import { compareVersions } from '../../lib/registry/compare.js';
 import { getVersionLineage } from '../../lib/registry/lineage.js';
 import {
   aliasAt,
   aliasHistory,
   archiveVersion,
+  getApprovalPolicy,
   getGateConfig,
   getModelVersion,
   listModels,
@@ -18,11 +20,12 @@ import {
   modelExists,
   rollbackAlias,
   setAlias,
+  setApprovalPolicy,
   setGateConfig,
 } from '../../lib/registry/registry.js';
 import { ALIAS_PATTERN, MODEL_NAME_PATTERN, PRODUCTION_ALIAS } from '../../lib/registry/types.js';
 import { actorOf } from '../auth.js';
-import { errors } from '../schemas.js';
+import { ApprovalPolicySchema, errors } from '../schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -282,6 +285,31 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const config = request.body.config === null ? null : validateDeclaredGateConfig(request.body.config);
       await setGateConfig(db, request.params.name, config, actorOf(request));
       return { declared: config !== null, config };
+    },
+  );
+
+  app.get(
+    '/:name/approval-policy',
+    { config: { roles: ['viewer'] }, schema: { params: NameParams, response: { 200: Type.Object({ policy: Type.Union([ApprovalPolicySchema, Type.Null()]) }) } } },
+    async (request) => ({ policy: await getApprovalPolicy(db, request.params.name) }),
+  );
+
+  app.put(
+    '/:name/approval-policy',
+    {
+      // Who may approve a model is itself a release decision: admins only.
+      config: { roles: ['admin'] },
+      schema: {
+        params: Type.Object({ name: Type.String({ pattern: MODEL_NAME_PATTERN }) }),
+        body: Type.Object({ policy: Type.Union([ApprovalPolicySchema, Type.Null()], { description: 'null clears it' }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ policy: Type.Union([ApprovalPolicySchema, Type.Null()]) }), ...errors(400) },
+      },
+    },
+    async (request) => {
+      const policy = request.body.policy;
+      validatePolicy(policy ?? undefined);
+      await setApprovalPolicy(db, request.params.name, policy, actorOf(request));
+      return { policy };
     },
   );
 };

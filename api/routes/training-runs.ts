@@ -13,7 +13,7 @@ import { validatePolicy } from '../../lib/release/approval.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
 import { releaseStatusQuery } from '../../workflows/release.js';
 import { actingAs } from '../auth.js';
-import { DecisionRecord, errors } from '../schemas.js';
+import { ApprovalPolicySchema, DecisionRecord, errors } from '../schemas.js';
 
 const StartBody = Type.Object(
   {
@@ -88,17 +88,7 @@ const StartBody = Type.Object(
     experiment: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN })),
     tags: Type.Optional(Type.Record(Type.String(), Type.String())),
     startedBy: Type.Optional(Type.String({ minLength: 1 })),
-    approval: Type.Optional(
-      Type.Object(
-        {
-          approvers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
-          reminderAfterSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          reminderWebhook: Type.Optional(Type.String({ pattern: '^https?://' })),
-          deadlineSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    approval: Type.Optional(ApprovalPolicySchema),
   },
   { additionalProperties: false },
 );

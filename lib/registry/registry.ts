@@ -1,4 +1,5 @@
 // Model registry in Postgres: versions keyed by training run, movable aliases, and their history.
+import type { ApprovalPolicy } from '../release/types.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { GateConfig } from '../evaluation/index.js';
 import { withTransaction, type Db } from '../storage/db.js';
@@ -182,6 +183,22 @@ export async function setGateConfig(db: Db, modelName: string, config: GateConfi
      on conflict (name) do update set gate_config = excluded.gate_config, gate_config_updated_by = excluded.gate_config_updated_by,
        gate_config_updated_at = excluded.gate_config_updated_at`,
     [modelName, config === null ? null : JSON.stringify(config), actor],
+  );
+}
+
+/** The approval policy declared for a model (approver list, reminder, deadline), or null. */
+export async function getApprovalPolicy(db: Db, modelName: string): Promise<ApprovalPolicy | null> {
+  const { rows } = await db.query<{ approval_policy: ApprovalPolicy | null }>('select approval_policy from registered_models where name = $1', [modelName]);
+  return rows[0]?.approval_policy ?? null;
+}
+
+/** Declares (or with null, clears) a model's approval policy; creates the model entry so it can precede the first version. */
+export async function setApprovalPolicy(db: Db, modelName: string, policy: ApprovalPolicy | null, actor: string): Promise<void> {
+  await db.query(
+    `insert into registered_models (name, approval_policy, approval_policy_updated_by, approval_policy_updated_at) values ($1, $2, $3, now())
+     on conflict (name) do update set approval_policy = excluded.approval_policy, approval_policy_updated_by = excluded.approval_policy_updated_by,
+       approval_policy_updated_at = excluded.approval_policy_updated_at`,
+    [modelName, policy === null ? null : JSON.stringify(policy), actor],
   );
 }
 

@@ -61,3 +61,17 @@ export function gatesRejectionReason(gates: GateSummary | undefined, evaluationE
   if (!gates) return `The gates could not be evaluated: ${evaluationError ?? 'unknown error'}`;
   return `Gates failed: ${gates.gates.filter((g) => !g.passed).map((g) => `${g.name} (${g.summary})`).join('; ')}`;
 }
+
+/**
+ * The policy a release runs under: the model's approver list wins over the run's (a run cannot widen
+ * who may approve its model); reminder and deadline come from the run when it sets them, else the model.
+ */
+export function effectivePolicy(model: ApprovalPolicy | null | undefined, run: ApprovalPolicy | undefined): ApprovalPolicy {
+  const approvers = model?.approvers?.length ? model.approvers : run?.approvers;
+  const timers = run?.reminderAfterSeconds !== undefined || run?.deadlineSeconds !== undefined ? run : model;
+  return {
+    ...(approvers?.length ? { approvers } : {}),
+    ...(timers?.reminderAfterSeconds !== undefined ? { reminderAfterSeconds: timers.reminderAfterSeconds, reminderWebhook: timers.reminderWebhook } : {}),
+    ...(timers?.deadlineSeconds !== undefined ? { deadlineSeconds: timers.deadlineSeconds } : {}),
+  };
+}

@@ -67,6 +67,8 @@ export interface ReleaseStatus {
   trainingRunId?: string;
   decision?: ApprovalRecord;
   refusedDecisions: RefusedDecision[];
+  /** Who may decide (the model's list, else the run's); absent means anyone but the run's starter. */
+  approvers?: string[];
   reminderSentAt?: string;
   /** Set once the gates ran. */
   gates?: ReleaseGates;

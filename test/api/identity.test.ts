@@ -51,3 +51,29 @@ describe('identity from API keys', () => {
     expect(other.body.approver).toBe('grace');
   });
 });
+
+describe("the model's approver list", () => {
+  it('is set by admins only and decides who may approve, whatever the run asks for', async () => {
+    const modelName = `id-list-${Date.now()}`;
+    const trainer = await stack.keyFor('tess', ['trainer']);
+    const denied = await stack.api('PUT', `/v1/models/${modelName}/approval-policy`, { policy: { approvers: ['tess'] } }, { key: trainer });
+    expect(denied.status).toBe(403);
+    const set = await stack.api('PUT', `/v1/models/${modelName}/approval-policy`, { policy: { approvers: ['carol'] } });
+    expect(set.status).toBe(200);
+    expect((await stack.api('GET', `/v1/models/${modelName}/approval-policy`)).body.policy).toEqual({ approvers: ['carol'] });
+
+    const started = await stack.api(
+      'POST',
+      '/v1/training-runs',
+      { modelName, datasetVersionId, target: DEMO_DATASET.target, features: [...DEMO_DATASET.features], approval: { approvers: ['bob'] } },
+      { key: trainer },
+    );
+    expect(started.status).toBe(202);
+    await waitFor(() => stack.api('GET', `/v1/training-runs/${started.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval' || r.body.workflowStatus !== 'RUNNING');
+    const bob = await stack.api('POST', `/v1/approvals/${started.body.id}`, { decision: 'approve', reason: 'run said so' }, { key: await stack.keyFor('bob', ['approver']) });
+    expect(bob.status).toBe(403);
+    expect(bob.body.error).toContain('not an approver');
+    const carol = await stack.api('POST', `/v1/approvals/${started.body.id}`, { decision: 'approve', reason: 'on the list' }, { key: await stack.keyFor('carol', ['approver']) });
+    expect(carol.status).toBe(200);
+  });
+});

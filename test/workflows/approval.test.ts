@@ -1,9 +1,10 @@
 // Approval handling against the real dev server: identity rules, the Signal path, reminder and deadline timers.
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
 import type { ApprovalPolicy } from '../../lib/release/types.js';
 import { approveUpdate, decideSignal, ingestionWorkflow, releaseStatusQuery, releaseWorkflow, statusQuery, trainingWorkflow } from '../../workflows/index.js';
@@ -93,5 +94,37 @@ describe('approval', () => {
     const alias = await stack.runtime.db.query('select 1 from model_aliases where model_name = $1', [result.modelName]);
     expect(alias.rowCount).toBe(0);
     await saveHistory('release-deadline', handle.workflowId, await handle.fetchHistory());
+  });
+});
+
+/** Runs the Temporal CLI against the suite's dev server, as an approver at a terminal would. */
+function temporalCli(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress'), '--namespace', 'default']);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+describe('approval from the Temporal CLI', () => {
+  it('approves with `temporal workflow update execute`, through the same validator', async () => {
+    const handle = await startAndWait('cli-update');
+    const refused = await temporalCli(['workflow', 'update', 'execute', '--workflow-id', handle.workflowId, '--name', 'approve', '--input', JSON.stringify({ approver: 'alice', reason: 'mine' })]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toContain('started this training run');
+    const ok = await temporalCli(['workflow', 'update', 'execute', '--workflow-id', handle.workflowId, '--name', 'approve', '--input', JSON.stringify({ approver: 'bob', reason: 'from the terminal' })]);
+    expect(ok.code).toBe(0);
+    const result = await handle.result();
+    expect(result.decision).toMatchObject({ approved: true, approver: 'bob', via: 'update' });
+  });
+
+  it('rejects with `temporal workflow signal --name decide`', async () => {
+    const handle = await startAndWait('cli-signal');
+    const sent = await temporalCli(['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'decide', '--input', JSON.stringify({ decision: 'reject', approver: 'bob', reason: 'not yet' })]);
+    expect(sent.code).toBe(0);
+    const result = await handle.result();
+    expect(result.decision).toMatchObject({ approved: false, approver: 'bob', via: 'signal' });
   });
 });

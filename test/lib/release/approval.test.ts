@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, ForbiddenError, ValidationError } from '../../../lib/errors.js';
-import { validateDecision, validatePolicy } from '../../../lib/release/approval.js';
+import { effectivePolicy, validateDecision, validatePolicy } from '../../../lib/release/approval.js';
 
 const ok = { approver: 'bob', reason: 'fine' };
 
@@ -57,5 +57,18 @@ describe('gatesRejectionReason', () => {
     };
     expect(gatesRejectionReason(gates, undefined)).toBe('Gates failed: model size within budget (2 MB, budget 1 MB)');
     expect(gatesRejectionReason(undefined, 'no evaluation set')).toBe('The gates could not be evaluated: no evaluation set');
+  });
+});
+
+describe('effectivePolicy', () => {
+  it("lets the model's approver list win over the run's", () => {
+    expect(effectivePolicy({ approvers: ['carol'] }, { approvers: ['bob'] }).approvers).toEqual(['carol']);
+    expect(effectivePolicy(null, { approvers: ['bob'] }).approvers).toEqual(['bob']);
+    expect(effectivePolicy({ approvers: [] }, undefined).approvers).toBeUndefined();
+  });
+  it("takes the run's timers when it sets any, else the model's", () => {
+    const model = { reminderAfterSeconds: 60, reminderWebhook: 'http://m', deadlineSeconds: 600 };
+    expect(effectivePolicy(model, undefined)).toEqual(model);
+    expect(effectivePolicy(model, { deadlineSeconds: 5 })).toEqual({ deadlineSeconds: 5 });
   });
 });

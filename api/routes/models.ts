@@ -127,6 +127,7 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
             trainingRun: Nullable(Type.Record(Type.String(), Type.Unknown())),
             evaluation: Nullable(Type.Record(Type.String(), Type.Unknown())),
             decision: Nullable(Type.Record(Type.String(), Type.Unknown())),
+            environment: Nullable(Type.Record(Type.String(), Type.Unknown())),
           }),
           ...errors(404),
         },

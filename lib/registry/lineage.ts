@@ -9,11 +9,13 @@ export interface VersionLineage {
   trainingRun: { id: string; status: string; startedBy: string | null; params: Record<string, unknown>; createdAt: string } | null;
   evaluation: { passed: boolean; championVersion: number | null; evaluatedAt: string; reportPath: string; metrics: Record<string, number | null> } | null;
   decision: { approved: boolean; approver: string; reason: string; via: string; at: string; releaseId: string } | null;
+  /** Code version, package versions, seed and machine recorded by experiment tracking for the training run. */
+  environment: Record<string, unknown> | null;
 }
 
 export async function getVersionLineage(db: Db, modelName: string, versionNumber: number): Promise<VersionLineage> {
   const version = await getModelVersion(db, modelName, versionNumber);
-  const [dataset, run, evaluation, decision] = await Promise.all([
+  const [dataset, run, evaluation, decision, experiment] = await Promise.all([
     version.datasetVersionId
       ? db.query('select id, name, version, sha256, uri, row_count, source_uri from dataset_versions where id = $1', [version.datasetVersionId])
       : null,
@@ -23,6 +25,7 @@ export async function getVersionLineage(db: Db, modelName: string, versionNumber
       'select release_id, approved, approver, reason, via, decided_at from release_decisions where model_name = $1 and version = $2 order by decided_at desc limit 1',
       [modelName, versionNumber],
     ),
+    version.trainingRunId ? db.query('select lineage from experiment_runs where id = $1', [version.trainingRunId]) : null,
   ]);
   const d = dataset?.rows[0];
   const r = run?.rows[0];
@@ -35,6 +38,7 @@ export async function getVersionLineage(db: Db, modelName: string, versionNumber
     evaluation: e
       ? { passed: e.passed, championVersion: e.champion_version, evaluatedAt: (e.evaluated_at as Date).toISOString(), reportPath: reportPath(modelName, versionNumber), metrics: e.metrics }
       : null,
+    environment: (experiment?.rows[0]?.lineage as Record<string, unknown> | undefined) ?? null,
     decision: x ? { approved: x.approved, approver: x.approver, reason: x.reason, via: x.via, at: (x.decided_at as Date).toISOString(), releaseId: x.release_id } : null,
   };
 }

@@ -167,6 +167,17 @@ describe('lifecycle through the API', () => {
     for await (const r of results) expect(r.error).toBeUndefined();
   });
 
+  it('gives the version its lineage: dataset, training run, decision, code and environment', async () => {
+    const res = await stack.api('GET', `/v1/models/${modelName}/versions/1`);
+    expect(res.status).toBe(200);
+    expect(res.body.dataset.id).toBe(datasetId);
+    expect(res.body.trainingRun).toMatchObject({ id: runId, startedBy: 'alice' });
+    expect(res.body.decision).toMatchObject({ approved: true, approver: 'bob' });
+    expect(res.body.environment.code.version).toBe('0.1.0');
+    expect(res.body.environment.packages['onnxruntime-node']).toMatch(/^\d+\.\d+/);
+    expect(res.body.environment.machine.node).toBe(process.version);
+  });
+
   it('makes the run findable in the Web UI by model, version and stage', async () => {
     const query = `WorkflowType = 'trainingWorkflow' AND MlcycleModel = '${modelName}' AND MlcycleVersion = 1 AND MlcycleStage = 'completed'`;
     const ids = await waitFor(

@@ -17,6 +17,7 @@ import { errorHandler } from './errors.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import approvalRoutes from './routes/approvals.js';
 import datasetRoutes from './routes/datasets.js';
+import featureRoutes from './routes/features.js';
 import deploymentRoutes from './routes/deployments.js';
 import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
@@ -30,6 +31,7 @@ import experimentRoutes from './routes/experiments.js';
 import modelUploadRoutes from './routes/model-uploads.js';
 import v2Routes from './routes/v2.js';
 import batchScoringRoutes from './routes/batch-scoring.js';
+import rolloutRoutes from './routes/rollouts.js';
 import { ErrorResponse } from './schemas.js';
 
 export interface AppDeps {
@@ -114,6 +116,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(datasetRoutes, { prefix: '/v1/datasets' });
+  await app.register(featureRoutes, { prefix: '/v1' });
   await app.register(trainingRunRoutes, { prefix: '/v1/training-runs' });
   await app.register(experimentRoutes, { prefix: '/v1/experiments' });
   await app.register(modelUploadRoutes, { prefix: '/v1/model-uploads' });
@@ -127,5 +130,6 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   await app.register(deploymentRoutes, { prefix: '/v1/deployments' });
   await app.register(v2Routes, { prefix: '/v2' });
   await app.register(batchScoringRoutes, { prefix: '/v1/batch-scoring' });
+  await app.register(rolloutRoutes, { prefix: '/v1/rollouts' });
   return app;
 }

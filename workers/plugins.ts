@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { ActivityDeps } from '../activities/deps.js';
 import { createBatchScoringActivities, createBatchScoringComputeActivities } from '../activities/batch-scoring.js';
+import { createFeatureActivities } from '../activities/features.js';
 import { createIngestionActivities } from '../activities/ingestion.js';
 import { createMonitoringActivities } from '../activities/monitoring.js';
 import { createRegistryActivities } from '../activities/registry.js';
 import { createReleaseActivities } from '../activities/release.js';
+import { createRolloutActivities } from '../activities/rollout.js';
 import { createTrainingActivities } from '../activities/training.js';
 
 /**
@@ -36,6 +38,6 @@ export function mlcyclePlugin(deps: ActivityDeps): SimplePlugin {
   return new SimplePlugin({
     name: 'mlcycle',
     workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createIngestionActivities(deps), ...createRegistryActivities(deps), ...createMonitoringActivities(deps), ...createBatchScoringActivities(deps) },
+    activities: { ...createIngestionActivities(deps), ...createRegistryActivities(deps), ...createMonitoringActivities(deps), ...createBatchScoringActivities(deps), ...createRolloutActivities(deps), ...createFeatureActivities(deps) },
   });
 }

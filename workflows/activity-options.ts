@@ -18,7 +18,10 @@ export const SHORT_IO: ActivityOptions = { startToCloseTimeout: '30s', retry };
 /** Reading and writing data files: minutes, heartbeating progress. */
 export const LONG_IO: ActivityOptions = { startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry };
 
-/** CPU-heavy work on the derived train queue, heartbeating so a dead worker is noticed within a minute. */
-export function longCpu(): ActivityOptions {
-  return { startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry, taskQueue: trainQueueFor(workflowInfo().taskQueue) };
+/**
+ * CPU-heavy work on the derived train queue, heartbeating so a dead worker is noticed within a minute.
+ * `heartbeatTimeout` overrides that minute for one run (TrainingInput.heartbeatTimeout; tests use a few seconds).
+ */
+export function longCpu(overrides: { heartbeatTimeout?: ActivityOptions['heartbeatTimeout'] } = {}): ActivityOptions {
+  return { startToCloseTimeout: '2h', heartbeatTimeout: overrides.heartbeatTimeout ?? '1m', retry, taskQueue: trainQueueFor(workflowInfo().taskQueue) };
 }

@@ -5,3 +5,5 @@ export * from './release.js';
 export * from './monitoring.js';
 export * from './retraining.js';
 export * from './batch-scoring.js';
+export * from './rollout.js';
+export * from './features.js';

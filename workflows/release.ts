@@ -1,13 +1,14 @@
 // Release stage: a registered version is evaluated against its model's gates; when they pass it waits for a
 // human decision (Update or Signal, on durable timers), then becomes @production or is rejected.
 // One release workflow per model version.
-import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, executeChild, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createRegistryActivities } from '../activities/registry.js';
 import type { createReleaseActivities } from '../activities/release.js';
 import { DEADLINE_APPROVER, effectivePolicy, GATES_APPROVER, gatesRejectionReason, validateDecision } from '../lib/release/approval.js';
 import type { ApprovalDecision, ApprovalPolicy, ApprovalRecord, DecisionChannel, ReleaseGates, ReleaseInput, ReleaseResult, ReleaseStage, ReleaseStatus, SignalledDecision } from '../lib/release/types.js';
 import { PRODUCTION_ALIAS, reportPath } from '../lib/registry/types.js';
 import { longCpu, SHORT_IO } from './activity-options.js';
+import { rolloutWorkflow, rolloutWorkflowId } from './rollout.js';
 import { MODEL_NAME, MODEL_VERSION, STAGE } from './search-attributes.js';
 
 export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalDecision]>('approve');
@@ -122,17 +123,21 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
   });
 
   if (final.approved) {
-    enter('promoting', `Approved by ${final.approver}; setting @${PRODUCTION_ALIAS}`);
-    await registry.setModelAlias({
-      modelName: input.modelName,
-      alias: PRODUCTION_ALIAS,
-      version: input.version,
-      actor: final.approver,
-      reason: final.reason,
-      source: releaseWorkflowId(input.modelName, input.version),
+    enter('promoting', `Approved by ${final.approver}; rolling out (${input.rollout?.strategy ?? 'blue-green'}) and setting @${PRODUCTION_ALIAS}`);
+    const rollout = await executeChild(rolloutWorkflow, {
+      workflowId: rolloutWorkflowId(input.modelName, input.version),
+      args: [{ modelName: input.modelName, version: input.version, rollout: input.rollout, actor: final.approver, reason: final.reason, aliasSource: releaseId }],
+      staticSummary: `Roll out ${input.modelName} v${input.version}`,
     });
+    status.rollout = { workflowId: rolloutWorkflowId(input.modelName, input.version), outcome: rollout.outcome, reason: rollout.reason };
+    if (rollout.outcome !== 'promoted') {
+      if (input.trainingRunId) await registry.setTrainingRunStatus(input.trainingRunId, 'rolled_back');
+      enter('rolled_back', `Approved, but the rollout ended ${rollout.outcome}: ${rollout.reason}`);
+      return { modelName: input.modelName, version: input.version, approved: final.approved, decision: final, gates, rollout: status.rollout };
+    }
     if (input.trainingRunId) await registry.setTrainingRunStatus(input.trainingRunId, 'promoted');
     enter('completed', `v${input.version} is @${PRODUCTION_ALIAS}`);
+    return { modelName: input.modelName, version: input.version, approved: final.approved, decision: final, gates, rollout: status.rollout };
   } else {
     if (input.trainingRunId) await registry.setTrainingRunStatus(input.trainingRunId, 'rejected');
     enter('rejected', `Rejected by ${final.approver}: ${final.reason}`);

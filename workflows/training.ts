@@ -16,7 +16,7 @@ export const statusQuery = defineQuery<TrainingStatus>('status');
 const registry = proxyActivities<ReturnType<typeof createRegistryActivities>>(SHORT_IO);
 
 export async function trainingWorkflow(input: TrainingInput): Promise<TrainingResult> {
-  const { trainModel, checkOnnxParity, runTrial } = proxyActivities<ReturnType<typeof createTrainingActivities>>(longCpu());
+  const { trainModel, checkOnnxParity, runTrial } = proxyActivities<ReturnType<typeof createTrainingActivities>>(longCpu({ heartbeatTimeout: input.heartbeatTimeout }));
   const runId = workflowInfo().workflowId;
   const status: TrainingStatus = { stage: 'training', modelName: input.modelName };
   const enter = (stage: TrainingStage, details: string) => {

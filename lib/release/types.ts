@@ -1,4 +1,5 @@
 // Shared shapes for the release stage: approval policy, decisions, and the release workflow's input/result/status.
+import type { RolloutOptions, RolloutOutcome } from '../serving/rollout.js';
 import type { GateSummary } from './gates.js';
 
 /** Who may decide on a release and how long the run waits. */
@@ -47,9 +48,18 @@ export interface ReleaseInput {
   trainingRunId?: string;
   startedBy?: string;
   approval?: ApprovalPolicy;
+  /** How an approved version is put into service (a child `rolloutWorkflow`); default blue-green. */
+  rollout?: RolloutOptions;
 }
 
-export type ReleaseStage = 'evaluating' | 'gates_failed' | 'awaiting_approval' | 'promoting' | 'completed' | 'rejected';
+/** The rollout an approved release ran. */
+export interface ReleaseRollout {
+  workflowId: string;
+  outcome: RolloutOutcome;
+  reason: string;
+}
+
+export type ReleaseStage = 'evaluating' | 'gates_failed' | 'awaiting_approval' | 'promoting' | 'completed' | 'rejected' | 'rolled_back';
 
 /** The gate outcome a release carries: one line per gate, and where the full report is. */
 export interface ReleaseGates extends GateSummary {
@@ -74,6 +84,8 @@ export interface ReleaseStatus {
   gates?: ReleaseGates;
   /** Why the gates could not be evaluated (no evaluation set, unreadable model...), when they could not. */
   evaluationError?: string;
+  /** Set once the approved version's rollout ended. */
+  rollout?: ReleaseRollout;
 }
 
 export interface ReleaseResult {
@@ -82,4 +94,5 @@ export interface ReleaseResult {
   approved: boolean;
   decision: ApprovalRecord;
   gates?: ReleaseGates;
+  rollout?: ReleaseRollout;
 }

@@ -91,6 +91,12 @@ export interface TrainingInput {
   /** Who started the run (recorded as lineage; they may not decide on their own run). */
   startedBy?: string;
   approval?: ApprovalPolicy;
+  /**
+   * How long a training or trial activity may go without a heartbeat before Temporal retries it on another
+   * worker (a Temporal duration, e.g. '5s'); default one minute. Not accepted by the HTTP API: set when starting
+   * trainingWorkflow directly (test/workflows/training-killed-worker.test.ts uses it to notice a killed worker fast).
+   */
+  heartbeatTimeout?: string;
 }
 
 export type TrainingStage = 'searching' | 'training' | 'checking_parity' | 'registering' | 'releasing' | 'completed' | 'rejected' | 'gates_failed';

@@ -1,0 +1,43 @@
+// Shapes the materialize workflow, its activity and the API share (no Temporal, no database).
+
+export interface MaterializeInput {
+  view: string;
+  /** The run's id (the workflow id); a run that already finished under it is returned, not repeated. */
+  runId: string;
+}
+
+export interface MaterializeResult {
+  runId: string;
+  view: string;
+  datasetVersionId: string;
+  /** True when every entity was recomputed (first run, changed declaration, or a source that is not an append of the last one). */
+  full: boolean;
+  previousWatermark: string | null;
+  watermark: string | null;
+  entitiesUpserted: number;
+}
+
+/** A training frame request by view name (the workflow's and the API's input). */
+export interface TrainingFrameRequest {
+  /** Dataset version with the label table: entity column, timestamp column, label columns. */
+  labelsVersionId: string;
+  timestampColumn: string;
+  /** Default: the first view's entity join key. */
+  entityColumn?: string;
+  /** Registered feature view names; their features are appended in this order. */
+  views: string[];
+  createdTimeGuard?: boolean;
+  /** Dataset name the frame is stored under (a new version of it). */
+  outputName: string;
+  runId?: string;
+}
+
+export interface TrainingFrameSummary {
+  datasetVersionId: string;
+  datasetName: string;
+  rowCount: number;
+  /** False when an identical frame was already stored. */
+  created: boolean;
+  featureColumns: string[];
+  missing: Record<string, number>;
+}

@@ -99,7 +99,30 @@ export async function getVersionByAlias(db: Db, modelName: string, alias: string
  * Points an alias at a version and records the move with who and why.
  * Idempotent: moving an alias to where it already points records nothing.
  */
+/**
+ * In-process listeners told after an alias move commits, so a serving cache in the same process
+ * drops the old answer at once; other processes rely on their cache's short TTL.
+ */
+const aliasListeners = new Set<(modelName: string, alias: string) => void>();
+
+/** Subscribes to alias moves made by this process; returns the unsubscribe function. */
+export function onAliasMoved(listener: (modelName: string, alias: string) => void): () => void {
+  aliasListeners.add(listener);
+  return () => aliasListeners.delete(listener);
+}
+
+/** Tells this process's listeners that an alias moved (called by setAlias after its commit). */
+export function notifyAliasMoved(modelName: string, alias: string): void {
+  for (const listener of aliasListeners) listener(modelName, alias);
+}
+
 export async function setAlias(db: Db, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
+  const result = await setAliasInTransaction(db, move);
+  if (result.changed) notifyAliasMoved(move.modelName, move.alias);
+  return result;
+}
+
+async function setAliasInTransaction(db: Db, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
   return withTransaction(db, async (client) => {
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${move.modelName}`]);
     if (!new RegExp(ALIAS_PATTERN).test(move.alias)) {

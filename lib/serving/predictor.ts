@@ -2,7 +2,7 @@
 // and micro-batches concurrent requests for the same version into one scoring call.
 import { ValidationError } from '../errors.js';
 import { createSession, scoreColumns, type InputColumns, type Session } from '../onnx/session.js';
-import { getModelVersion, getVersionByAlias } from '../registry/registry.js';
+import { getModelVersion, getVersionByAlias, onAliasMoved } from '../registry/registry.js';
 import { PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
 import type { Db } from '../storage/db.js';
@@ -109,7 +109,12 @@ function warmupColumns(signature: ModelVersion['signature']): InputColumns {
 
 export interface PredictorOptions {
   batch: BatchOptions;
+  /** How long an alias answer is reused; moves from other processes show within this. */
+  aliasTtlMs: number;
 }
+
+/** Alias moves made by another process are served within this (the serving issue asks for 1 s). */
+export const ALIAS_TTL_MS = 500;
 
 export class Predictor {
   // Keyed by sha256: two versions with identical bytes share one session.
@@ -117,6 +122,9 @@ export class Predictor {
   // Versions are immutable once registered, so their metadata is cached by `model@version`.
   private readonly versions = new Map<string, Promise<ModelVersion>>();
   private readonly batchVersions = new Map<string, ModelVersion>();
+  // Alias answers, kept briefly: a lookup per request costs a Postgres round trip on the hot path.
+  private readonly aliases = new Map<string, { version: Promise<ModelVersion>; until: number }>();
+  private readonly unsubscribe: () => void;
   readonly batcher: MicroBatcher<InputColumns, Prediction>;
 
   constructor(
@@ -124,7 +132,12 @@ export class Predictor {
     options: Partial<PredictorOptions> = {},
   ) {
     this.batcher = new MicroBatcher((key, parts, total) => this.runBatch(key, parts, total), options.batch ?? DEFAULT_BATCH_OPTIONS);
+    this.aliasTtlMs = options.aliasTtlMs ?? ALIAS_TTL_MS;
+    // Moves made in this process (release workflows, the registry API) apply at once.
+    this.unsubscribe = onAliasMoved((modelName, alias) => this.aliases.delete(`${modelName}@${alias}`));
   }
+
+  private readonly aliasTtlMs: number;
 
   /**
    * The session for a version: bytes verified against the sha256 (a mismatch is never served), then warmed
@@ -173,7 +186,18 @@ export class Predictor {
 
   /** The version an alias points to now (read from Postgres on every call, so alias moves apply at once). */
   resolveAlias(modelName: string, alias = PRODUCTION_ALIAS): Promise<ModelVersion> {
-    return getVersionByAlias(this.deps.db, modelName, alias);
+    const key = `${modelName}@${alias}`;
+    const now = Date.now();
+    const cached = this.aliases.get(key);
+    if (cached && cached.until > now) return cached.version;
+    const version = getVersionByAlias(this.deps.db, modelName, alias);
+    // Only answers are kept: a model without the alias yet must show up as soon as it gets one.
+    const entry = { version, until: now + this.aliasTtlMs };
+    version.catch(() => {
+      if (this.aliases.get(key) === entry) this.aliases.delete(key);
+    });
+    this.aliases.set(key, entry);
+    return version;
   }
 
   /** Validates rows against the version's signature (ValidationError) and scores them, batched with concurrent requests. */
@@ -203,6 +227,8 @@ export class Predictor {
   }
 
   async close(): Promise<void> {
+    this.unsubscribe();
+    this.aliases.clear();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((s) => s.then((x) => x.release(), () => {})));

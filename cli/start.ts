@@ -8,7 +8,7 @@ import { ADMIN_KEY_FILE, ensureAdminKey } from '../api/auth.js';
 import type { Config } from '../lib/config.js';
 import { connectWorker } from '../workers/temporal-connection.js';
 import { startRuntime } from '../workers/runtime.js';
-import { createWorkers } from '../workers/worker.js';
+import { createWorkers, workerConfig } from '../workers/worker.js';
 import { runDemo } from './demo.js';
 
 /** The API key the CLI sends: MLCYCLE_API_KEY, else the admin key the first `npm start` wrote to the data directory. */
@@ -35,13 +35,7 @@ export async function start(config: Config, opts: { demo: boolean }): Promise<vo
   try {
     const connection = await connectWorker(runtime.temporalAddress);
     cleanups.push(() => connection.close());
-    const workers = await createWorkers({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueues: config.taskQueues,
-      trainConcurrency: config.trainConcurrency,
-      deps: { db: runtime.db, artifacts: runtime.artifacts },
-    });
+    const workers = await createWorkers(workerConfig(runtime, connection));
     const workersDone = workers.run();
     cleanups.push(async () => {
       workers.shutdown();

@@ -79,35 +79,23 @@ export const ENV_VARS = [
   'MLCYCLE_PREDICT_TIMEOUT_MS',
 ] as const;
 
-function port(env: Env, name: string, fallback: number): number {
+/** An integer variable within [min, max]; `what` completes the error message. */
+function integer(env: Env, name: string, fallback: number, min: number, max: number, what: string): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a TCP port; set it to an integer between 0 and 65535 or unset it to use ${fallback}.`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} ${what} unset it to use ${fallback}.`);
   }
   return n;
 }
 
-function positiveInt(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be a positive integer; unset it to use ${fallback}.`);
-  }
-  return n;
-}
-
-function nonNegativeInt(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be an integer of 0 or more; unset it to use ${fallback}.`);
-  }
-  return n;
-}
+const port = (env: Env, name: string, fallback: number) =>
+  integer(env, name, fallback, 0, 65535, 'is not a TCP port; set it to an integer between 0 and 65535 or');
+const positiveInt = (env: Env, name: string, fallback: number) =>
+  integer(env, name, fallback, 1, Number.MAX_SAFE_INTEGER, 'must be a positive integer;');
+const nonNegativeInt = (env: Env, name: string, fallback: number) =>
+  integer(env, name, fallback, 0, Number.MAX_SAFE_INTEGER, 'must be an integer of 0 or more;');
 
 function nonEmpty(env: Env, name: string, fallback: string): string {
   const raw = env[name];

@@ -2,20 +2,14 @@
 import { loadConfig } from '../lib/config.js';
 import { connectWorker } from './temporal-connection.js';
 import { startRuntime } from './runtime.js';
-import { createWorkers } from './worker.js';
+import { createWorkers, workerConfig } from './worker.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const runtime = await startRuntime(config, (m) => console.log(m));
   const connection = await connectWorker(runtime.temporalAddress);
   try {
-    const workers = await createWorkers({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueues: config.taskQueues,
-      trainConcurrency: config.trainConcurrency,
-      deps: { db: runtime.db, artifacts: runtime.artifacts },
-    });
+    const workers = await createWorkers(workerConfig(runtime, connection));
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
     console.log(`Workers polling ${config.taskQueues.orchestration} and ${config.taskQueues.train} on ${runtime.temporalAddress}`);
     await workers.run();

@@ -18,26 +18,43 @@ import { createTrainingActivities } from '../activities/training.js';
  */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** Ingestion stage (orchestration queue): CSV sources into dataset versions. */
-export function ingestionPlugin(deps: ActivityDeps): SimplePlugin {
-  return new SimplePlugin({ name: 'mlcycle.ingestion', workflowsPath: WORKFLOWS_PATH, activities: createIngestionActivities(deps) });
+/**
+ * The light activities of each lifecycle stage, hosted on the orchestration queue. The stage plugins
+ * and the bundle are both derived from this one table, so a new activity set is listed once.
+ */
+const STAGE_ACTIVITIES = {
+  ingestion: createIngestionActivities,
+  features: createFeatureActivities,
+  release: createRegistryActivities,
+  serving: (deps: ActivityDeps) => ({ ...createRolloutActivities(deps), ...createBatchScoringActivities(deps) }),
+  monitoring: createMonitoringActivities,
+} satisfies Record<string, (deps: ActivityDeps) => object>;
+
+type Stage = keyof typeof STAGE_ACTIVITIES;
+
+/** One stage on the orchestration queue: its activities plus every workflow (see WORKFLOWS_PATH). */
+function stagePlugin(stage: Stage, deps: ActivityDeps): SimplePlugin {
+  return new SimplePlugin({ name: `mlcycle.${stage}`, workflowsPath: WORKFLOWS_PATH, activities: STAGE_ACTIVITIES[stage](deps) });
 }
 
-/** Release stage (orchestration queue): registry writes and alias moves after approval. */
-export function releasePlugin(deps: ActivityDeps): SimplePlugin {
-  return new SimplePlugin({ name: 'mlcycle.release', workflowsPath: WORKFLOWS_PATH, activities: createRegistryActivities(deps) });
-}
+/** Ingestion stage: sources into dataset versions. */
+export const ingestionPlugin = (deps: ActivityDeps) => stagePlugin('ingestion', deps);
+/** Feature store: training frames and materialization. */
+export const featuresPlugin = (deps: ActivityDeps) => stagePlugin('features', deps);
+/** Release stage: registry writes, decisions, reminders, alias moves. */
+export const releasePlugin = (deps: ActivityDeps) => stagePlugin('release', deps);
+/** Serving stage: rollouts and batch scoring orchestration. */
+export const servingPlugin = (deps: ActivityDeps) => stagePlugin('serving', deps);
+/** Monitoring stage: reports, alerts, retraining triggers. */
+export const monitoringPlugin = (deps: ActivityDeps) => stagePlugin('monitoring', deps);
 
 /** Training compute (train queue): fitting, ONNX export and the parity check, the release gates' evaluation, and batch scoring. No workflows. */
 export function trainingComputePlugin(deps: ActivityDeps): SimplePlugin {
   return new SimplePlugin({ name: 'mlcycle.training-compute', activities: { ...createTrainingActivities(deps), ...createReleaseActivities(deps), ...createBatchScoringComputeActivities(deps) } });
 }
 
-/** Everything the orchestration queue (`mlcycle`) hosts: all workflows and the light activities. */
+/** Everything the orchestration queue (`mlcycle`) hosts: all workflows and every stage's light activities. */
 export function mlcyclePlugin(deps: ActivityDeps): SimplePlugin {
-  return new SimplePlugin({
-    name: 'mlcycle',
-    workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createIngestionActivities(deps), ...createRegistryActivities(deps), ...createMonitoringActivities(deps), ...createBatchScoringActivities(deps), ...createRolloutActivities(deps), ...createFeatureActivities(deps) },
-  });
+  const activities = Object.assign({}, ...Object.values(STAGE_ACTIVITIES).map((create) => create(deps))) as object;
+  return new SimplePlugin({ name: 'mlcycle', workflowsPath: WORKFLOWS_PATH, activities });
 }

@@ -1,6 +1,7 @@
 // The project's own workers: the orchestration queue and the CPU-heavy train queue, built from the plugins.
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/deps.js';
+import type { Runtime } from './runtime.js';
 import { mlcyclePlugin, trainingComputePlugin } from './plugins.js';
 
 export interface WorkerConfig {
@@ -17,6 +18,17 @@ export interface Workers {
   /** Resolves when both workers have stopped; rejects if either fails. */
   run(): Promise<void>;
   shutdown(): void;
+}
+
+/** The worker configuration every mlcycle process derives from its runtime (config, database, artifacts). */
+export function workerConfig(runtime: Pick<Runtime, 'config' | 'db' | 'artifacts'>, connection: NativeConnection): WorkerConfig {
+  return {
+    connection,
+    namespace: runtime.config.temporal.namespace,
+    taskQueues: runtime.config.taskQueues,
+    trainConcurrency: runtime.config.trainConcurrency,
+    deps: { db: runtime.db, artifacts: runtime.artifacts },
+  };
 }
 
 export async function createWorkers(config: WorkerConfig): Promise<Workers> {

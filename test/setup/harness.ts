@@ -12,7 +12,7 @@ import { createApiKey, type Role } from '../../api/auth.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { connectWorker } from '../../workers/temporal-connection.js';
 import { startRuntime, type Runtime } from '../../workers/runtime.js';
-import { createWorkers, type Workers } from '../../workers/worker.js';
+import { createWorkers, workerConfig, type Workers } from '../../workers/worker.js';
 
 export interface Stack {
   config: Config;
@@ -59,13 +59,7 @@ export async function startStack(): Promise<Stack> {
   let connection: NativeConnection | undefined;
   try {
     connection = await connectWorker(runtime.temporalAddress);
-    const workers = await createWorkers({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueues: config.taskQueues,
-      trainConcurrency: 1,
-      deps: { db: runtime.db, artifacts: runtime.artifacts },
-    });
+    const workers = await createWorkers(workerConfig(runtime, connection));
     const running = workers.run();
     const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client }, { logger: false });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -10,7 +10,7 @@ import { approveUpdate, releaseStatusQuery, releaseWorkflow, releaseWorkflowId }
 import { rolloutStatusQuery, rolloutWorkflowId } from '../../workflows/rollout.js';
 import { registerCandidate } from '../lib/release/fixtures.js';
 import { connectWorker } from '../../workers/temporal-connection.js';
-import { createWorkers } from '../../workers/worker.js';
+import { createWorkers, workerConfig } from '../../workers/worker.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
 
 let stack: Stack;
@@ -184,13 +184,7 @@ describe('rollouts', () => {
     stack.workers.shutdown(); // the durable timer keeps running on the server
     await waitFor(async () => stack.workers.orchestration.getState(), (state) => state === 'STOPPED', 20_000);
     const connection = await connectWorker(stack.runtime.temporalAddress);
-    const workers = await createWorkers({
-      connection,
-      namespace: stack.config.temporal.namespace,
-      taskQueues: stack.config.taskQueues,
-      trainConcurrency: 1,
-      deps: { db: stack.runtime.db, artifacts: stack.runtime.artifacts },
-    });
+    const workers = await createWorkers(workerConfig(stack.runtime, connection));
     const running = workers.run();
     restarted = async () => {
       workers.shutdown();

@@ -1,4 +1,5 @@
 // Versioned data contracts per dataset name: registering the same contract again returns its version.
+import { canonicalJson } from '../util/canonical-json.js';
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '../errors.js';
 import { withTransaction, type Db } from '../storage/db.js';
@@ -27,19 +28,6 @@ const fromRow = (r: ContractRow): ContractVersion => ({
   sha256: r.sha256,
   createdAt: r.created_at.toISOString(),
 });
-
-/** JSON with object keys sorted, so equal contracts hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** Parses (ValidationError when it does not) and stores a contract; identical content returns the existing version. */
 export async function registerContract(db: Db, datasetName: string, input: unknown): Promise<ContractVersion & { created: boolean }> {

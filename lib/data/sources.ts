@@ -1,4 +1,5 @@
 // Ingestion sources (CSV, Parquet, Arrow IPC file or stream, a Postgres query), all read in row batches.
+import { redactPassword } from '../util/redact.js';
 import { createReadStream, openAsBlob } from 'node:fs';
 import { RecordBatchReader, tableFromIPC, type RecordBatch, type Schema } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
@@ -55,13 +56,7 @@ export function detectFormat(uri: string, declared?: SourceFormat): SourceFormat
 /** Hides a password in a source URI before it is stored or reported. */
 export function redactUri(uri: string): string {
   if (!/^postgres(ql)?:\/\//i.test(uri)) return uri;
-  try {
-    const u = new URL(uri);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
+  return redactPassword(uri) ?? 'postgres://(unparseable URL)';
 }
 
 /**

@@ -1,4 +1,5 @@
 // The feature view registry in Postgres: one declaration per name, versioned by content.
+import { canonicalJson } from '../util/canonical-json.js';
 import { createHash } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { listDatasetVersions, getDatasetVersion } from '../data/datasets.js';
@@ -44,12 +45,6 @@ function fromRow(r: Row): RegisteredFeatureView {
   };
 }
 
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
-  return v;
-}
-
 /**
  * Stores a declaration. The same content returns the stored view (`created: false`); a changed one
  * becomes the next version, and its online values and watermark are dropped (the next
@@ -57,7 +52,7 @@ function canonical(v: unknown): unknown {
  */
 export async function registerFeatureView(db: Db, input: unknown): Promise<RegisteredFeatureView & { created: boolean }> {
   const view = parseFeatureView(input);
-  const sha256 = createHash('sha256').update(JSON.stringify(canonical(view))).digest('hex');
+  const sha256 = createHash('sha256').update(canonicalJson(view)).digest('hex');
   return withTransaction(db, async (client) => {
     const { rows } = await client.query<Row>(`select ${COLUMNS} from feature_views where name = $1 for update`, [view.name]);
     const existing = rows[0];

@@ -1,21 +1,12 @@
 // Postgres pool creation with a start-up check that turns connection failures into actionable errors.
 import pg from 'pg';
 import { StartupError } from '../errors.js';
+import { redactPassword } from '../util/redact.js';
 
 export type Db = pg.Pool;
 
 /** Pool size; the embedded Postgres must accept at least this many connections per process. */
 export const POOL_SIZE = 10;
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
 
 /** Opens a pool and proves it works with one round trip; fails with a message naming the URL and the fix. */
 export async function connectDb(databaseUrl: string, max = POOL_SIZE): Promise<Db> {
@@ -27,7 +18,7 @@ export async function connectDb(databaseUrl: string, max = POOL_SIZE): Promise<D
   } catch (err) {
     await pool.end().catch(() => {});
     throw new StartupError(
-      `Cannot connect to Postgres at ${redact(databaseUrl)}: ${(err as Error).message}. ` +
+      `Cannot connect to Postgres at ${redactPassword(databaseUrl) ?? '(unparseable URL)'}: ${(err as Error).message}. ` +
         'Check that the server is running and DATABASE_URL is right, or unset DATABASE_URL to use the embedded Postgres.',
       { cause: err },
     );

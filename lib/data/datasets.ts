@@ -4,7 +4,7 @@ import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import { DataContractError, DatasetSourceError, NotFoundError, ValidationError } from '../errors.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
 import { withTransaction, type Db } from '../storage/db.js';
-import { findContract, type ContractVersion } from './contracts.js';
+import { findContract } from './contracts.js';
 import { formatReport, runPipeline } from './ingest.js';
 import { profileTable, type DatasetProfile } from './profile.js';
 import { finishRun, saveQuarantine, startRun } from './runs.js';
@@ -83,12 +83,10 @@ export async function ingestDataset(
   const runId = input.runId ?? `direct-${randomUUID()}`;
   const mode = input.mode ?? 'replace';
   const sourceUri = redactUri(input.sourceUri);
-  let contract: ContractVersion | undefined;
-  if (input.contractVersion !== undefined) {
-    contract = await findContract(deps.db, input.name, input.contractVersion);
-    if (!contract) throw new ValidationError(`Dataset ${JSON.stringify(input.name)} has no contract version ${input.contractVersion}; register it first.`);
-  } else {
-    contract = await findContract(deps.db, input.name);
+  // The pinned contract version, or the latest when none is pinned.
+  const contract = await findContract(deps.db, input.name, input.contractVersion);
+  if (!contract && input.contractVersion !== undefined) {
+    throw new ValidationError(`Dataset ${JSON.stringify(input.name)} has no contract version ${input.contractVersion}; register it first.`);
   }
   const latest = await latestVersion(deps.db, input.name);
 

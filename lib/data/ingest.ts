@@ -229,7 +229,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   const columnSchemas: ColumnSchema[] = outputs.map((o) => ({ name: o.name, type: o.type, nullCount: 0 }));
   if (datasetChecks.some((c) => c.breached && c.severity === 'error')) {
     await source.close();
-    return finish(report, checks, datasetChecks, [], quarantine, columnSchemas, undefined, 0);
+    return finish(report, checks, datasetChecks, quarantine, columnSchemas, undefined, 0);
   }
 
   // 2. Read, cast, check; keep rows in per-column builders (one Data chunk per source batch).
@@ -343,12 +343,11 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   };
   let at = 0;
   for (let k = 0; k < (chunks[0]?.length ?? 0); k++) {
-    const vectors = chunks.map((cs) => cs[k]);
+    const vectors = chunks.map((cs) => makeVector(cs[k]));
     const len = vectors[0]?.length ?? 0;
-    const getters = vectors.map((d) => makeVectorGetter(d));
     for (let i = 0; i < len; i++, at++) {
       if (dropped.has(at)) continue;
-      for (let c = 0; c < outputs.length; c++) row[c] = getters[c](i);
+      for (let c = 0; c < outputs.length; c++) row[c] = vectors[c].get(i);
       let rejected = false;
       for (const u of uniques) {
         const key = JSON.stringify(u.cols.map((c) => row[c]));
@@ -412,19 +411,13 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     datasetChecks.push({ check: 'rowCount', severity: 'error', violations: 1, fraction: 1, maxFraction: 0, breached: true, message: 'no rows survived the checks; a version needs at least one row' });
   }
   const table = new Table(schema, batches);
-  return finish(report, checks, datasetChecks, uniques.map((u) => u.check), quarantine, columnSchemas, table, rowsFromParent);
-}
-
-function makeVectorGetter(data: Data): (i: number) => unknown {
-  const vector = makeVector(data);
-  return (i) => vector.get(i);
+  return finish(report, checks, datasetChecks, quarantine, columnSchemas, table, rowsFromParent);
 }
 
 function finish(
   report: IngestionReport,
   rowChecks: RowCheck[],
   datasetChecks: CheckOutcome[],
-  _uniques: RowCheck[],
   quarantine: QuarantinedRow[],
   columns: ColumnSchema[],
   table: Table | undefined,

@@ -7,6 +7,13 @@ export const ONNX_ML_DOMAIN = 'ai.onnx.ml';
 /** Opsets we emit; onnxruntime-node 1.2x supports both. */
 export const OPSET = { default: 17, ml: 3 } as const;
 
+/** Graph input/output names shared by every exported model (the signature points at these). */
+export const INPUT_NAME = 'features';
+export const LABEL = 'label';
+export const PROBABILITIES = 'probabilities';
+/** Regression output, shape [N, 1]. */
+export const PREDICTION = 'prediction';
+
 export type AttributeValue = number | string | number[] | string[] | { floats: number[] } | { ints: number[] };
 
 const A = onnx.AttributeProto.AttributeType;

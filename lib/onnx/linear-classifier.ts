@@ -1,6 +1,6 @@
 // Exports a fitted imputer + standard scaler + logistic regression as one ai.onnx.ml graph.
 import type { ModelSignature } from '../training/types.js';
-import { encodeModel, node, ONNX_ML_DOMAIN, tensorInfo } from './builder.js';
+import { encodeModel, INPUT_NAME, LABEL, node, ONNX_ML_DOMAIN, PROBABILITIES, tensorInfo } from './builder.js';
 
 export interface LinearPipeline {
   features: string[];
@@ -13,10 +13,6 @@ export interface LinearPipeline {
   intercept: number;
   classes: [string | number, string | number];
 }
-
-export const INPUT_NAME = 'features';
-const LABEL = 'label';
-const PROBABILITIES = 'probabilities';
 
 export function linearSignature(p: LinearPipeline): ModelSignature {
   return {

@@ -4,12 +4,9 @@
 import type { Preprocessor } from '../training/preprocess.js';
 import type { ModelSignature, SignatureFeature, SignatureInput } from '../training/types.js';
 import type onnxProto from 'onnx-proto';
-import { encodeModel, node, onnx, ONNX_ML_DOMAIN, tensorInfo, type AttributeValue } from './builder.js';
+import { encodeModel, INPUT_NAME, LABEL, node, onnx, ONNX_ML_DOMAIN, PREDICTION, PROBABILITIES, tensorInfo, type AttributeValue } from './builder.js';
 
-export const FLOAT_INPUT = 'features';
-const LABEL = 'label';
-const PROBABILITIES = 'probabilities';
-const PREDICTION = 'prediction';
+const FLOAT_INPUT = INPUT_NAME;
 const DESIGN = 'design';
 
 export type ModelHead =

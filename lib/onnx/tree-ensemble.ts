@@ -3,8 +3,7 @@ import { ValidationError } from '../errors.js';
 import { classCount, type GbdtModel } from '../training/gbdt/model.js';
 import type { Tree } from '../training/gbdt/tree.js';
 import type { ModelSignature } from '../training/types.js';
-import { encodeModel, node, ONNX_ML_DOMAIN, tensorInfo } from './builder.js';
-import { INPUT_NAME } from './linear-classifier.js';
+import { encodeModel, INPUT_NAME, LABEL, node, ONNX_ML_DOMAIN, PREDICTION, PROBABILITIES, tensorInfo } from './builder.js';
 
 export interface TreeEnsembleExportOptions {
   /** Feature names, one per model input column. */
@@ -14,11 +13,6 @@ export interface TreeEnsembleExportOptions {
   /** Extra metadata_props (e.g. dataset version); keep it content-derived so reruns give identical bytes. */
   metadata?: Record<string, unknown>;
 }
-
-const LABEL = 'label';
-const PROBABILITIES = 'probabilities';
-/** Regression output, shape [N, 1]. */
-const PREDICTION = 'prediction';
 
 /** The node attributes of a whole ensemble, one entry per node and one per leaf. */
 interface Flat {

@@ -1,5 +1,6 @@
 // Experiment tracking in Postgres: experiments, runs (training runs and search trials), curves; list and compare.
 import { NotFoundError } from '../errors.js';
+import { higherIsBetter, isMetricName } from '../evaluation/index.js';
 import { withTransaction, type Db } from '../storage/db.js';
 
 export type RunKind = 'training' | 'trial';
@@ -141,6 +142,7 @@ export interface Comparison {
   best: Record<string, string>;
 }
 
+/** For metrics lib/evaluation does not know (e.g. custom logged ones): names that read as losses or errors. */
 const LOWER_IS_BETTER = /loss|brier|rmse|mae|mape|error/;
 
 /** Side-by-side comparison of some (default: all) runs of an experiment. */
@@ -157,7 +159,7 @@ export async function compareRuns(db: Db, experiment: string, runIds?: string[])
   const best: Record<string, string> = {};
   for (const m of metrics) {
     if (/rows$|iterations|converged/.test(m)) continue; // counts, not scores
-    const lower = LOWER_IS_BETTER.test(m);
+    const lower = isMetricName(m) ? !higherIsBetter(m) : LOWER_IS_BETTER.test(m);
     let bestRun: StoredRun | undefined;
     for (const r of runs) {
       const v = r.metrics[m];

@@ -4,8 +4,8 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
-import { evaluationSummary, findEvaluation } from '../../lib/release/evaluations.js';
-import { getModelVersion } from '../../lib/registry/registry.js';
+import { evaluationSummary, findEvaluations } from '../../lib/release/evaluations.js';
+import { getModelVersions } from '../../lib/registry/registry.js';
 import { reportPath } from '../../lib/registry/types.js';
 import { approveUpdate, rejectUpdate, releaseWorkflow } from '../../workflows/release.js';
 import { MODEL_NAME, MODEL_VERSION, STAGE } from '../../workflows/search-attributes.js';
@@ -60,22 +60,25 @@ function isClosedWorkflowError(err: unknown): boolean {
 
 const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/', { config: { roles: ['viewer'] }, schema: { response: { 200: Type.Object({ pending: Type.Array(Pending) }) } } }, async () => {
-    const pending: Array<Static<typeof Pending>> = [];
     const query = `WorkflowType = '${releaseWorkflow.name}' AND ${STAGE.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`;
     // Built from the visibility store and Postgres, not by querying each workflow: a query needs a worker,
     // and one release whose worker is down must not hang the whole list.
+    const waiting: Array<{ workflowId: string; modelName: string; version: number }> = [];
     for await (const wf of app.deps.client.workflow.list({ query })) {
       const modelName = wf.typedSearchAttributes.get(MODEL_NAME);
-      const versionNumber = wf.typedSearchAttributes.get(MODEL_VERSION);
-      if (modelName === undefined || versionNumber === undefined) continue;
-      const version = await getModelVersion(app.deps.db, modelName, versionNumber).catch((err: unknown) => {
-        if (err instanceof NotFoundError) return undefined;
-        throw err;
-      });
+      const version = wf.typedSearchAttributes.get(MODEL_VERSION);
+      if (modelName !== undefined && version !== undefined) waiting.push({ workflowId: wf.workflowId, modelName, version });
+    }
+    // One query each for the versions and their evaluations, not two per pending release.
+    const [versions, evaluations] = await Promise.all([getModelVersions(app.deps.db, waiting), findEvaluations(app.deps.db, waiting)]);
+    const pending: Array<Static<typeof Pending>> = [];
+    for (const { workflowId, modelName, version: versionNumber } of waiting) {
+      const key = `${modelName}@${versionNumber}`;
+      const version = versions.get(key);
       if (!version) continue;
-      const evaluation = await findEvaluation(app.deps.db, modelName, versionNumber);
+      const evaluation = evaluations.get(key);
       pending.push({
-        workflowId: wf.workflowId,
+        workflowId,
         modelName,
         version: versionNumber,
         trainingRunId: version.trainingRunId ?? undefined,

@@ -23,7 +23,7 @@ import {
   setApprovalPolicy,
   setGateConfig,
 } from '../../lib/registry/registry.js';
-import { ALIAS_PATTERN, MODEL_NAME_PATTERN, PRODUCTION_ALIAS } from '../../lib/registry/types.js';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, PRODUCTION_ALIAS, reportPath } from '../../lib/registry/types.js';
 import { actorOf } from '../auth.js';
 import { ApprovalPolicySchema, errors } from '../schemas.js';
 
@@ -161,7 +161,7 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { roles: ['viewer'] }, schema: { params: VersionParams, response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errors(404) } } },
     async (request) => {
       const e = await getEvaluation(db, request.params.name, request.params.version);
-      return { ...e, reportPath: `/v1/models/${encodeURIComponent(e.modelName)}/versions/${e.version}/report` };
+      return { ...e, reportPath: reportPath(e.modelName, e.version) };
     },
   );
 

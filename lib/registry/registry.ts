@@ -73,6 +73,16 @@ export async function getModelVersion(db: Db, modelName: string, version: number
   return fromRow(rows[0]);
 }
 
+/** Several versions in one query, keyed `${modelName}@${version}`; missing versions are simply absent. */
+export async function getModelVersions(db: Db, keys: ReadonlyArray<{ modelName: string; version: number }>): Promise<Map<string, ModelVersion>> {
+  if (keys.length === 0) return new Map();
+  const { rows } = await db.query<VersionRow>(
+    `${SELECT_VERSION} where (v.model_name, v.version) in (select * from unnest($1::text[], $2::int[]))`,
+    [keys.map((k) => k.modelName), keys.map((k) => k.version)],
+  );
+  return new Map(rows.map((r) => { const v = fromRow(r); return [`${v.modelName}@${v.version}`, v]; }));
+}
+
 export async function listModelVersions(db: Db, modelName: string): Promise<ModelVersion[]> {
   const { rows } = await db.query<VersionRow>(`${SELECT_VERSION} where v.model_name = $1 order by v.version desc`, [modelName]);
   return rows.map(fromRow);

@@ -2,7 +2,6 @@
 import { NotFoundError } from '../errors.js';
 import type { GateConfig, GateReport } from '../evaluation/index.js';
 import type { Db } from '../storage/db.js';
-export { reportPath } from '../registry/types.js';
 import { summarizeGates, type GateSummary } from './gates.js';
 
 export interface ReleaseEvaluation {
@@ -57,6 +56,16 @@ export async function recordEvaluation(db: Db, e: ReleaseEvaluation): Promise<vo
 export async function findEvaluation(db: Db, modelName: string, version: number): Promise<ReleaseEvaluation | null> {
   const { rows } = await db.query<Row>('select * from release_evaluations where model_name = $1 and version = $2', [modelName, version]);
   return rows[0] ? fromRow(rows[0]) : null;
+}
+
+/** Evaluations of several versions in one query, keyed `${modelName}@${version}`; unevaluated versions are absent. */
+export async function findEvaluations(db: Db, keys: ReadonlyArray<{ modelName: string; version: number }>): Promise<Map<string, ReleaseEvaluation>> {
+  if (keys.length === 0) return new Map();
+  const { rows } = await db.query<Row>(
+    'select * from release_evaluations where (model_name, version) in (select * from unnest($1::text[], $2::int[]))',
+    [keys.map((k) => k.modelName), keys.map((k) => k.version)],
+  );
+  return new Map(rows.map((r) => [`${r.model_name}@${r.version}`, fromRow(r)]));
 }
 
 export async function getEvaluation(db: Db, modelName: string, version: number): Promise<ReleaseEvaluation> {

@@ -16,13 +16,6 @@ export interface Prediction {
   probabilities: Record<string, number>;
 }
 
-export interface PredictResult {
-  model: string;
-  version: number;
-  alias: string;
-  predictions: Prediction[];
-}
-
 /** Converts JSON rows to an all-float model's input matrix; every problem is reported with its row and column. */
 export function rowsToMatrix(rows: FeatureRow[], version: Pick<ModelVersion, 'signature'>): Float32Array {
   const features = version.signature.features.map((f) => f.name);
@@ -218,12 +211,6 @@ export class Predictor {
       label,
       probabilities: Object.fromEntries(classes.map((c, k) => [String(c), probabilities[i * classes.length + k]])),
     }));
-  }
-
-  /** Scores rows on the version an alias points to (default @production). */
-  async predict(modelName: string, rows: FeatureRow[], alias = PRODUCTION_ALIAS): Promise<PredictResult> {
-    const version = await this.resolveAlias(modelName, alias);
-    return { model: modelName, version: version.version, alias, predictions: await this.score(version, rows) };
   }
 
   async close(): Promise<void> {

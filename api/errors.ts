@@ -2,7 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, TemporalFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { MlcycleError } from '../lib/errors.js';
+import { MlcycleError, OverloadedError } from '../lib/errors.js';
 
 const STATUS_BY_TYPE: Record<string, number> = {
   ValidationError: 400,
@@ -63,5 +63,6 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toHttpError(err);
   if (status >= 500) request.log.error({ err }, 'request failed');
+  if (err instanceof OverloadedError) void reply.header('retry-after', String(err.retryAfterSeconds));
   void reply.status(status).send(body);
 }

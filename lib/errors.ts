@@ -42,8 +42,15 @@ export class ArtifactIntegrityError extends MlcycleError {}
 /** onnxruntime disagrees with the trainer's own predictions beyond tolerance. */
 export class OnnxParityError extends MlcycleError {}
 
-/** The service is protecting itself (a queue is full); the client should retry after a moment. */
-export class OverloadedError extends MlcycleError {}
+/** The service is protecting itself (a queue is full); the client should retry after `retryAfterSeconds`. */
+export class OverloadedError extends MlcycleError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}
 
 /** A model version did not answer within the serving timeout (and no fallback could answer instead). */
 export class ScoringTimeoutError extends MlcycleError {}

@@ -3,8 +3,6 @@
 // (prediction log) and gets an id for later feedback.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { OverloadedError } from '../../lib/errors.js';
-import { RETRY_AFTER_SECONDS } from '../../lib/serving/service.js';
 import { errors } from '../schemas.js';
 
 // No type keyword: Fastify's coercion would turn null into 0 or numbers into strings. Values are checked
@@ -46,14 +44,7 @@ const predictRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { roles: ['scorer'] },
       schema: { params: Type.Object({ name: Type.String() }), body: PredictBody, response: { 200: PredictResponse, ...errors(400, 404, 503, 504) } },
     },
-    async (request, reply) => {
-      try {
-        return await app.serving.predict({ modelName: request.params.name, rows: request.body.rows, routingKey: request.body.routingKey });
-      } catch (err) {
-        if (err instanceof OverloadedError) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        throw err;
-      }
-    },
+    async (request) => app.serving.predict({ modelName: request.params.name, rows: request.body.rows, routingKey: request.body.routingKey }),
   );
 };
 

@@ -5,10 +5,9 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type TSchema } from 'typebox';
-import { NotFoundError, OverloadedError } from '../../lib/errors.js';
+import { NotFoundError } from '../../lib/errors.js';
 import { listModelVersions } from '../../lib/registry/registry.js';
 import type { ModelVersion } from '../../lib/registry/types.js';
-import { RETRY_AFTER_SECONDS } from '../../lib/serving/service.js';
 import { checkOutputSelection, predictionsToOutputs, requestToRows, tensorMetadata, V2_PLATFORM, type V2InferRequest, type V2TensorMetadata } from '../../lib/serving/v2.js';
 import { errors } from '../schemas.js';
 
@@ -192,19 +191,11 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     };
   };
   const inferSchema = <P extends TSchema>(params: P) => ({ params, body: InferBody, response: { 200: InferResponse, ...errors(400, 404, 503, 504) } });
-  const withRetryAfter = async <T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof OverloadedError) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      throw err;
-    }
-  };
-  app.post('/models/:name/infer', { config: { roles: ['scorer'] }, schema: inferSchema(NameParams) }, async (request, reply) =>
-    withRetryAfter(reply, () => infer(request.params.name, undefined, request.body as V2InferRequest)),
+  app.post('/models/:name/infer', { config: { roles: ['scorer'] }, schema: inferSchema(NameParams) }, async (request) =>
+    infer(request.params.name, undefined, request.body as V2InferRequest),
   );
-  app.post('/models/:name/versions/:version/infer', { config: { roles: ['scorer'] }, schema: inferSchema(VersionParams) }, async (request, reply) =>
-    withRetryAfter(reply, () => infer(request.params.name, request.params.version, request.body as V2InferRequest)),
+  app.post('/models/:name/versions/:version/infer', { config: { roles: ['scorer'] }, schema: inferSchema(VersionParams) }, async (request) =>
+    infer(request.params.name, request.params.version, request.body as V2InferRequest),
   );
 };
 

@@ -39,8 +39,6 @@ export interface ServingOptions {
   timeoutMs: number;
 }
 
-/** Raised with `retryAfterSeconds` so the route can set Retry-After. */
-export const RETRY_AFTER_SECONDS = 1;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
+import { PostgresOnlineStore, type OnlineStore } from '../lib/features/online-store.js';
 import { Predictor } from '../lib/serving/predictor.js';
 import { createServingMetrics, type ServingMetrics } from '../lib/serving/metrics.js';
 import { PredictionLog } from '../lib/serving/prediction-log.js';
@@ -39,12 +40,15 @@ export interface AppDeps {
   db: Db;
   artifacts: ArtifactStore;
   client: Client;
+  /** Where entity features are read at request time; default the Postgres online table. */
+  onlineStore?: OnlineStore;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
     predictor: Predictor;
+    onlineStore: OnlineStore;
     predictionLog: PredictionLog;
     metrics: ServingMetrics;
     /** Routing, fallback, shadow and logging around the predictor: what scoring routes call. */
@@ -68,6 +72,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   const { maxBatchRows, maxWaitMs, timeoutMs } = deps.config.serving;
   const predictor = new Predictor({ db: deps.db, artifacts: deps.artifacts }, { batch: { maxBatchRows, maxWaitMs } });
   app.decorate('predictor', predictor);
+  app.decorate('onlineStore', deps.onlineStore ?? new PostgresOnlineStore(deps.db));
   // PGlite's wire server supports neither COPY FROM STDIN nor delivering NOTIFY to other connections.
   const realPostgres = await supportsCopyFromStdin(deps.db);
   const predictionLog = new PredictionLog(deps.db, {

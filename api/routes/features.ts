@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { FEATURE_VIEW_NAME_PATTERN, FeatureViewSchema } from '../../lib/features/declaration.js';
-import { readOnlineFeatures } from '../../lib/features/online.js';
 import { getFeatureView, listFeatureViews, registerFeatureView } from '../../lib/features/registry.js';
 import { DATASET_NAME_PATTERN } from '../../lib/data/types.js';
 import { materializeWorkflow, trainingFrameWorkflow } from '../../workflows/features.js';
@@ -133,7 +132,7 @@ const featureRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: OnlineFeatures, ...errors(404) },
       },
     },
-    async (request) => readOnlineFeatures(app.deps.db, request.params.view, request.params.entityId),
+    async (request) => (await app.onlineStore.read(request.params.view, [request.params.entityId]))[0],
   );
 };
 

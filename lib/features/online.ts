@@ -6,6 +6,7 @@ import { withTransaction, type Db } from '../storage/db.js';
 import { getFeatureView, resolveSourceVersion } from './registry.js';
 import { featureJoin, indexStagedSource } from './sql.js';
 import { entityText, scratchName, stageArrowTable } from './staging.js';
+import type { FeatureView } from './declaration.js';
 import type { MaterializeInput, MaterializeResult } from './types.js';
 
 export type { MaterializeInput, MaterializeResult };
@@ -121,16 +122,16 @@ export interface OnlineFeatures {
   ttlSeconds: number;
 }
 
-/** Reads one entity's online values; an expired row's values come back null, never as present. */
-export async function readOnlineFeatures(db: Db, viewName: string, entityId: string, now: number = Date.now()): Promise<OnlineFeatures> {
-  const { declaration: view } = await getFeatureView(db, viewName);
+export interface OnlineRow {
+  feature_values: Record<string, FeatureValue>;
+  event_time: Date;
+  materialized_at: Date;
+}
+
+/** One entity's answer from its stored row (or none); an expired row's values come back null, never as present. */
+export function onlineFeaturesFromRow(view: FeatureView, entityId: string, row: OnlineRow | undefined, now: number): OnlineFeatures {
   const empty = Object.fromEntries(view.features.map((f) => [f.name, null])) as Record<string, FeatureValue>;
-  const { rows } = await db.query<{ feature_values: Record<string, FeatureValue>; event_time: Date; materialized_at: Date }>(
-    'select feature_values, event_time, materialized_at from feature_online where view_name = $1 and entity_id = $2',
-    [viewName, entityId],
-  );
-  const row = rows[0];
-  const base = { view: viewName, entityId, ttlSeconds: view.ttlSeconds };
+  const base = { view: view.name, entityId, ttlSeconds: view.ttlSeconds };
   if (!row) return { ...base, status: 'missing', values: empty, eventTime: null, materializedAt: null, stalenessSeconds: null };
   const stalenessSeconds = (now - row.event_time.getTime()) / 1000;
   const expired = stalenessSeconds > view.ttlSeconds;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDataset, loadDatasetTable } from '../../lib/data/datasets.js';
 import { featureView, entity, datasetSource, type FeatureView } from '../../lib/features/declaration.js';
 import { buildTrainingFrame } from '../../lib/features/offline.js';
-import { materializeFeatureView, readOnlineFeatures } from '../../lib/features/online.js';
+import { materializeFeatureView } from '../../lib/features/online.js';
+import { PostgresOnlineStore } from '../../lib/features/online-store.js';
 import { startStack, type Stack } from '../setup/harness.js';
 
 let stack: Stack;
@@ -256,7 +257,7 @@ describe('feature views API and the online store', () => {
     let present = 0;
     let expired = 0;
     for (const [i, e] of entities.entries()) {
-      const online = await readOnlineFeatures(stack.runtime.db, view.name, e, T);
+      const [online] = await new PostgresOnlineStore(stack.runtime.db).read(view.name, [e], T);
       const expected = Object.fromEntries(view.features.map((f) => [f.name, offline[i][f.name]]));
       expect(online.values, e).toEqual(expected);
       if (online.status === 'present') present++;

@@ -124,6 +124,10 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: Type.Object({
             version: Version,
             dataset: Nullable(Type.Record(Type.String(), Type.Unknown())),
+            featureViews: Type.Array(
+              Type.Object({ name: Type.String(), version: Nullable(Type.Integer()), sha256: Type.String(), sourceDatasetVersionId: Type.String() }),
+              { description: 'Feature views the training frame was built from (version: the registry version, null if the declaration was never registered)' },
+            ),
             trainingRun: Nullable(Type.Record(Type.String(), Type.Unknown())),
             evaluation: Nullable(Type.Record(Type.String(), Type.Unknown())),
             decision: Nullable(Type.Record(Type.String(), Type.Unknown())),

@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
 import type { Db } from '../storage/db.js';
 import type { FeatureView } from './declaration.js';
+import { recordFrameViews } from './frame-lineage.js';
 import { resolveSourceVersion } from './registry.js';
 import { featureJoin, indexStagedSource } from './sql.js';
 import { entityText, scratchName, stageArrowTable } from './staging.js';
@@ -68,8 +69,10 @@ export async function buildTrainingFrame(deps: { db: Db; artifacts: ArtifactStor
     const selects = labelCols.map((c) => `anchor.${stagedLabels.columns.get(c.name)!.column} as ${quoteIdent(c.name)}`);
     const joins: string[] = [];
     const featureColumns: string[] = [];
+    const sources: Array<{ view: FeatureView; sourceVersionId: string }> = [];
     for (const [k, view] of input.views.entries()) {
       const version = await resolveSourceVersion(deps.db, view);
+      sources.push({ view, sourceVersionId: version.id });
       const source = await loadDatasetTable(deps, version.id);
       const table = scratchName('fs_src');
       created.push(table);
@@ -105,6 +108,7 @@ export async function buildTrainingFrame(deps: { db: Db; artifacts: ArtifactStor
       query: `select ${outCols} from ${frame} order by label_row`,
       runId: input.runId ?? `frame-${randomUUID()}`,
     });
+    await recordFrameViews(deps.db, dataset.id, sources);
     return { dataset, featureColumns, missing };
   } finally {
     for (const t of created) await client.query(`drop table if exists ${t}`).catch(() => {});

@@ -50,9 +50,14 @@ function fromRow(r: Row): RegisteredFeatureView {
  * becomes the next version, and its online values and watermark are dropped (the next
  * materialization recomputes every entity under the new definition).
  */
+/** A declaration's identity: the sha256 of its canonical JSON. */
+export function featureViewSha256(view: FeatureView): string {
+  return createHash('sha256').update(canonicalJson(view)).digest('hex');
+}
+
 export async function registerFeatureView(db: Db, input: unknown): Promise<RegisteredFeatureView & { created: boolean }> {
   const view = parseFeatureView(input);
-  const sha256 = createHash('sha256').update(canonicalJson(view)).digest('hex');
+  const sha256 = featureViewSha256(view);
   return withTransaction(db, async (client) => {
     const { rows } = await client.query<Row>(`select ${COLUMNS} from feature_views where name = $1 for update`, [view.name]);
     const existing = rows[0];

@@ -1,4 +1,5 @@
 // Where a version came from and how it fared: dataset, training run, gate evaluation, release decision.
+import { frameFeatureViews, type FrameFeatureView } from '../features/frame-lineage.js';
 import type { Db } from '../storage/db.js';
 import { getModelVersion } from './registry.js';
 import { reportPath, type ModelVersion } from './types.js';
@@ -6,6 +7,8 @@ import { reportPath, type ModelVersion } from './types.js';
 export interface VersionLineage {
   version: ModelVersion;
   dataset: { id: string; name: string; version: number; sha256: string; uri: string; rowCount: number; sourceUri: string } | null;
+  /** Feature views the training frame was built from; empty when the version trained on a plain dataset. */
+  featureViews: FrameFeatureView[];
   trainingRun: { id: string; status: string; startedBy: string | null; params: Record<string, unknown>; createdAt: string } | null;
   evaluation: { passed: boolean; championVersion: number | null; evaluatedAt: string; reportPath: string; metrics: Record<string, number | null> } | null;
   decision: { approved: boolean; approver: string; reason: string; via: string; at: string; releaseId: string } | null;
@@ -15,10 +18,11 @@ export interface VersionLineage {
 
 export async function getVersionLineage(db: Db, modelName: string, versionNumber: number): Promise<VersionLineage> {
   const version = await getModelVersion(db, modelName, versionNumber);
-  const [dataset, run, evaluation, decision, experiment] = await Promise.all([
+  const [dataset, views, run, evaluation, decision, experiment] = await Promise.all([
     version.datasetVersionId
       ? db.query('select id, name, version, sha256, uri, row_count, source_uri from dataset_versions where id = $1', [version.datasetVersionId])
       : null,
+    version.datasetVersionId ? frameFeatureViews(db, version.datasetVersionId) : [],
     version.trainingRunId ? db.query('select id, status, started_by, params, created_at from training_runs where id = $1', [version.trainingRunId]) : null,
     db.query('select passed, champion_version, evaluated_at, metrics from release_evaluations where model_name = $1 and version = $2', [modelName, versionNumber]),
     db.query(
@@ -34,6 +38,7 @@ export async function getVersionLineage(db: Db, modelName: string, versionNumber
   return {
     version,
     dataset: d ? { id: d.id, name: d.name, version: d.version, sha256: d.sha256, uri: d.uri, rowCount: Number(d.row_count), sourceUri: d.source_uri } : null,
+    featureViews: views,
     trainingRun: r ? { id: r.id, status: r.status, startedBy: r.started_by, params: r.params, createdAt: (r.created_at as Date).toISOString() } : null,
     evaluation: e
       ? { passed: e.passed, championVersion: e.champion_version, evaluatedAt: (e.evaluated_at as Date).toISOString(), reportPath: reportPath(modelName, versionNumber), metrics: e.metrics }

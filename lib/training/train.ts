@@ -13,6 +13,7 @@ import { recordRun, type Curves } from './experiments.js';
 import { checkMetric, defaultMetric, metricValue, standardMetrics, type FittedPipeline } from './fit.js';
 import { buildFrame, type Task, type TrainingFrame } from './frame.js';
 import { inlineRunner, type FitProgress, type FitRunner } from './jobs.js';
+import { frameFeatureViews } from '../features/frame-lineage.js';
 import { processLineage } from './lineage.js';
 import { resolveParams, withParam } from './params.js';
 import { kFold, splitRows, type Split } from './splits.js';
@@ -169,7 +170,7 @@ export async function trainModel(deps: Deps, runId: string, input: TrainingInput
       metrics,
       tags: input.tags,
       artifacts: { model: model.uri, validation: validation.uri },
-      lineage: { datasetVersionId: version.id, datasetSha256: version.sha256, seed: params.seed, startedBy: input.startedBy ?? null, featureViews: [], ...(await processLineage()) },
+      lineage: { datasetVersionId: version.id, datasetSha256: version.sha256, seed: params.seed, startedBy: input.startedBy ?? null, featureViews: await frameFeatureViews(deps.db, version.id), ...(await processLineage()) },
     },
     curvesOf(fit),
   );

@@ -171,6 +171,7 @@ describe('lifecycle through the API', () => {
     const res = await stack.api('GET', `/v1/models/${modelName}/versions/1`);
     expect(res.status).toBe(200);
     expect(res.body.dataset.id).toBe(datasetId);
+    expect(res.body.featureViews).toEqual([]);
     expect(res.body.trainingRun).toMatchObject({ id: runId, startedBy: 'alice' });
     expect(res.body.decision).toMatchObject({ approved: true, approver: 'bob' });
     expect(res.body.environment.code.version).toBe('0.1.0');

@@ -1,9 +1,10 @@
 // Rollout activities (orchestration queue): read and change the deployment (only through updateDeployment),
 // analyze a window of the prediction log, record each step. Short I/O, idempotent.
-import { analyzeCanary, type CanaryThresholds } from '../lib/serving/canary-analysis.js';
+import { liveQuality } from '../lib/feedback/quality.js';
+import { analyzeCanary, type ArmQuality, type CanaryThresholds } from '../lib/serving/canary-analysis.js';
 import { getDeployment, updateDeployment, type DeploymentChange, type DeploymentState } from '../lib/serving/deployments.js';
 import { armWindow, type LoggedPrediction, type RolloutStep, type RolloutStrategy, type WindowAnalysis } from '../lib/serving/rollout.js';
-import { getVersionByAlias } from '../lib/registry/registry.js';
+import { getModelVersion, getVersionByAlias } from '../lib/registry/registry.js';
 import { PRODUCTION_ALIAS } from '../lib/registry/types.js';
 import { NotFoundError } from '../lib/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -44,6 +45,12 @@ export function createRolloutActivities(deps: ActivityDeps) {
       )
     ).rows.map((r): LoggedPrediction => ({ status: r.status, latencyMs: Number(r.latency_ms), outputs: r.outputs }));
 
+  const qualityOf = async (modelName: string, version: number, since: string, until: string): Promise<ArmQuality> => {
+    const { signature } = await getModelVersion(deps.db, modelName, version);
+    const q = await liveQuality(deps.db, { modelName, version, signature, start: new Date(since), end: new Date(until) });
+    return { task: q.task, labelledRows: q.labelledRows, accuracy: q.accuracy, rmse: q.rmse };
+  };
+
   return {
     async readServingState(modelName: string): Promise<ServingSnapshot> {
       const deployment = await getDeployment(deps.db, modelName);
@@ -59,20 +66,22 @@ export function createRolloutActivities(deps: ActivityDeps) {
     async changeDeployment(change: DeploymentChange): Promise<DeploymentState> {
       return withFailureMapping(async () => (await updateDeployment(deps.db, change)).state);
     },
-    /** Compares the candidate arm with stable over [since, until) of the prediction log. */
+    /** Compares the candidate arm with stable over [since, until) of the prediction log, with live quality from feedback labels. */
     async analyzeRolloutWindow(input: AnalyzeWindowInput): Promise<WindowAnalysis> {
       const stable = armWindow(await rowsOf(input.modelName, input.stableVersion, 'stable', input.since, input.until));
       const candidate = armWindow(await rowsOf(input.modelName, input.candidateVersion, input.arm, input.since, input.until));
+      stable.quality = await qualityOf(input.modelName, input.stableVersion, input.since, input.until);
+      candidate.quality = await qualityOf(input.modelName, input.candidateVersion, input.since, input.until);
       const analysis = analyzeCanary(stable, candidate, input.thresholds);
       return { ...analysis, since: input.since, until: input.until, stableVersion: input.stableVersion, candidateVersion: input.candidateVersion, arm: input.arm };
     },
     async recordRolloutStep(input: RecordStepInput): Promise<void> {
       const s = input.step;
       await deps.db.query(
-        `insert into rollout_steps (rollout_id, run_id, seq, model_name, version, strategy, kind, percent, verdict, decision, analysis, at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        `insert into rollout_steps (rollout_id, run_id, seq, model_name, version, strategy, kind, percent, verdict, decision, analysis, approval, at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          on conflict (rollout_id, run_id, seq) do nothing`,
-        [input.rolloutId, input.runId, s.seq, input.modelName, input.version, input.strategy, s.kind, s.percent, s.verdict, s.decision, s.analysis === null ? null : JSON.stringify(s.analysis), s.at],
+        [input.rolloutId, input.runId, s.seq, input.modelName, input.version, input.strategy, s.kind, s.percent, s.verdict, s.decision, s.analysis === null ? null : JSON.stringify(s.analysis), s.approval ? JSON.stringify(s.approval) : null, s.at],
       );
     },
   };

@@ -10,11 +10,12 @@ import { createServingMetrics, type ServingMetrics } from '../lib/serving/metric
 import { PredictionLog } from '../lib/serving/prediction-log.js';
 import { DeploymentWatcher } from '../lib/serving/deployment-watcher.js';
 import { ServingService } from '../lib/serving/service.js';
+import { SERVING_CONFIG_TTL_MS, ServingConfigCache } from '../lib/serving/serving-config.js';
 import { supportsCopyFromStdin } from '../lib/storage/db.js';
 import type { ArtifactStore } from '../lib/storage/artifacts.js';
 import type { Db } from '../lib/storage/db.js';
 import { installAuth, type RouteAccess } from './auth.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, isClientError } from './errors.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import approvalRoutes from './routes/approvals.js';
 import datasetRoutes from './routes/datasets.js';
@@ -53,6 +54,8 @@ declare module 'fastify' {
     metrics: ServingMetrics;
     /** Routing, fallback, shadow and logging around the predictor: what scoring routes call. */
     serving: ServingService;
+    /** Each model's serving config (feature views, post-processing, default answer), cached briefly. */
+    servingConfigs: ServingConfigCache;
     /** This instance's copy of the deployment state, kept current by LISTEN/NOTIFY and polling. */
     deployments: DeploymentWatcher;
     /** Access control: every route's resolved roles, and a way to drop cached keys after a revocation. */
@@ -72,7 +75,10 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   const { maxBatchRows, maxWaitMs, timeoutMs } = deps.config.serving;
   const predictor = new Predictor({ db: deps.db, artifacts: deps.artifacts }, { batch: { maxBatchRows, maxWaitMs } });
   app.decorate('predictor', predictor);
-  app.decorate('onlineStore', deps.onlineStore ?? new PostgresOnlineStore(deps.db));
+  const onlineStore = deps.onlineStore ?? new PostgresOnlineStore(deps.db);
+  app.decorate('onlineStore', onlineStore);
+  const configs = new ServingConfigCache(deps.db, SERVING_CONFIG_TTL_MS);
+  app.decorate('servingConfigs', configs);
   // PGlite's wire server supports neither COPY FROM STDIN nor delivering NOTIFY to other connections.
   const realPostgres = await supportsCopyFromStdin(deps.db);
   const predictionLog = new PredictionLog(deps.db, {
@@ -96,7 +102,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   });
   await watcher.start();
   app.decorate('deployments', watcher);
-  const serving = new ServingService({ predictor, watcher, log: predictionLog, metrics, onError }, { timeoutMs });
+  const serving = new ServingService({ predictor, watcher, log: predictionLog, metrics, configs, onlineStore, isClientError, onError }, { timeoutMs });
   app.decorate('serving', serving);
   // Graceful shutdown: stop taking requests (Fastify), finish shadow scoring, then write every logged prediction.
   app.addHook('onClose', async () => {

@@ -53,6 +53,9 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
     return { status, body: { error: safe ? err.message : 'Internal error; see the server log.', code: err.name } };
   }
   const fe = err as FastifyError;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { error: 'The request body is over the size limit of this route; send fewer rows per request.', code: 'PayloadTooLarge' } };
+  }
   if (fe.validation) return { status: 400, body: { error: fe.message, code: 'ValidationError' } };
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, body: { error: fe.message, code: fe.code ?? 'BadRequest' } };
@@ -60,8 +63,16 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { error: 'Internal error; see the server log.', code: 'InternalError' } };
 }
 
+/** The caller's fault (a 4xx by the table above): what serving uses to decide between a fallback and an error answer. */
+export function isClientError(err: unknown): boolean {
+  const { status } = toHttpError(err);
+  return status >= 400 && status < 500;
+}
+
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toHttpError(err);
+  // The limit is the route's, known only here.
+  if (status === 413) body.error = `The request body is over this route's limit of ${request.routeOptions.bodyLimit} bytes; send fewer rows per request.`;
   if (status >= 500) request.log.error({ err }, 'request failed');
   if (err instanceof OverloadedError) void reply.header('retry-after', String(err.retryAfterSeconds));
   void reply.status(status).send(body);

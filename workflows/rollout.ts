@@ -1,16 +1,36 @@
 // Rollout stage: puts a registered version into service by a strategy (blue-green, canary steps with
 // automated analysis and rollback, or shadow with a comparison report). Every change goes through the
 // deployment state (history + NOTIFY) and every step and decision is recorded and visible in the status query.
-import { ApplicationFailure, defineQuery, proxyActivities, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createRegistryActivities } from '../activities/registry.js';
 import type { createRolloutActivities } from '../activities/rollout.js';
 import type { DeploymentPatch, DeploymentState } from '../lib/serving/deployments.js';
-import { decideStep, resolveRollout, type ResolvedRollout, type RolloutInput, type RolloutResult, type RolloutStage, type RolloutStatus, type RolloutStep, type WindowAnalysis } from '../lib/serving/rollout.js';
+import {
+  decideStep,
+  PROMOTION_DEADLINE_APPROVER,
+  resolveRollout,
+  validatePromotionDecision,
+  type PromotionDecision,
+  type PromotionDecisionRecord,
+  type ResolvedRollout,
+  type RolloutInput,
+  type RolloutResult,
+  type RolloutStage,
+  type RolloutStatus,
+  type RolloutStep,
+  type SignalledPromotionDecision,
+  type WindowAnalysis,
+} from '../lib/serving/rollout.js';
 import { PRODUCTION_ALIAS } from '../lib/registry/types.js';
 import { SHORT_IO } from './activity-options.js';
 import { MODEL_NAME, MODEL_VERSION, STAGE } from './search-attributes.js';
 
 export const rolloutStatusQuery = defineQuery<RolloutStatus>('rolloutStatus');
+/** Promotion decisions for a rollout that asks for approval before its last canary step. */
+export const approvePromotionUpdate = defineUpdate<PromotionDecisionRecord, [PromotionDecision]>('approvePromotion');
+export const rejectPromotionUpdate = defineUpdate<PromotionDecisionRecord, [PromotionDecision]>('rejectPromotion');
+/** The same decision as a Signal, for Temporal CLI and Web UI users; invalid ones are recorded in the status and ignored. */
+export const decidePromotionSignal = defineSignal<[SignalledPromotionDecision]>('decidePromotion');
 
 /** One rollout per model version: a retried start finds the running one. */
 export function rolloutWorkflowId(modelName: string, version: number): string {
@@ -31,6 +51,40 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   const { workflowId: rolloutId, runId } = workflowInfo();
   const status: RolloutStatus = { modelName, version, strategy: r.strategy, stage: 'starting', percent: 0, previousStable: null, steps: [] };
   setHandler(rolloutStatusQuery, () => status);
+
+  // Promotion approval: handlers exist from the start, but a decision is only taken while the rollout awaits one.
+  let promotion: PromotionDecisionRecord | undefined;
+  const approvalState: RolloutStatus['approval'] = r.approval ? { ...(r.approval.approvers?.length ? { approvers: r.approval.approvers } : {}), refusedDecisions: [] } : undefined;
+  if (approvalState) status.approval = approvalState;
+  const checkDecision = (d: PromotionDecision | undefined) =>
+    validatePromotionDecision(d, { awaiting: status.stage === 'awaiting_approval' && promotion === undefined, startedBy: input.actor, approvers: r.approval?.approvers });
+  const decidePromotion = (approved: boolean, d: PromotionDecision, via: PromotionDecisionRecord['via']): PromotionDecisionRecord => {
+    promotion = { approver: d.approver.trim(), reason: d.reason.trim(), approved, at: new Date().toISOString(), via };
+    if (approvalState) approvalState.decision = promotion;
+    return promotion;
+  };
+  const validator = (d: PromotionDecision) => {
+    try {
+      checkDecision(d);
+    } catch (err) {
+      log.warn('Refused promotion Update', { approver: d?.approver, error: (err as Error).message });
+      throw err;
+    }
+  };
+  setHandler(approvePromotionUpdate, (d) => decidePromotion(true, d, 'update'), { validator });
+  setHandler(rejectPromotionUpdate, (d) => decidePromotion(false, d, 'update'), { validator });
+  setHandler(decidePromotionSignal, (d) => {
+    try {
+      if (d?.decision !== 'approve' && d?.decision !== 'reject') throw new Error('decision must be "approve" or "reject"');
+      checkDecision(d);
+      decidePromotion(d.decision === 'approve', d, 'signal');
+    } catch (err) {
+      const error = (err as Error).message;
+      log.warn('Refused promotion Signal', { approver: d?.approver, error });
+      approvalState?.refusedDecisions.push({ approver: String(d?.approver ?? ''), decision: String(d?.decision ?? ''), error, at: new Date().toISOString() });
+    }
+  });
+
   upsertSearchAttributes([
     { key: MODEL_NAME, value: modelName },
     { key: MODEL_VERSION, value: version },
@@ -154,6 +208,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       break; // next or proceed
     }
   }
-  await promote('promote', `${input.reason} (canary completed)`);
+  if (r.approval) {
+    const deadline = r.approval.deadlineSeconds;
+    if (deadline !== undefined && approvalState) approvalState.deadlineAt = new Date(Date.now() + deadline * 1000).toISOString();
+    enter('awaiting_approval', `Canary v${version} at ${status.percent}% passed its analyses; awaiting approval to promote (send the approvePromotion or rejectPromotion Update)`);
+    const decided = deadline === undefined ? (await condition(() => promotion !== undefined), true) : await condition(() => promotion !== undefined, deadline * 1000);
+    const final = decided ? promotion! : decidePromotion(false, { approver: PROMOTION_DEADLINE_APPROVER, reason: `No decision within ${deadline} s; the canary is rolled back.` }, 'deadline');
+    await record({ kind: 'approval', percent: status.percent, verdict: null, decision: final.approved ? 'approved' : 'rejected', analysis: null, approval: final });
+    if (!final.approved) return rollback(`promotion ${final.via === 'deadline' ? 'not decided in time' : `rejected by ${final.approver}`}: ${final.reason}`);
+  }
+  await promote('promote', `${input.reason} (canary completed${promotion?.approved ? `, approved by ${promotion.approver}` : ''})`);
   return result('promoted', `Canary passed every step; v${version} is stable and @${PRODUCTION_ALIAS}, v${stable} stays warm as fallback`);
 }

@@ -1,9 +1,12 @@
 // /v1/deployments: each model's serving state (stable, canary %, shadow fraction, fallback) and its history.
-// A PUT changes it through lib/serving/deployments.ts, which NOTIFYs every API instance.
+// A PUT changes it through lib/serving/deployments.ts, which NOTIFYs every API instance; a new stable version
+// also moves @production, so the registry says what is served.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { deploymentHistory, getDeployment, listDeployments, updateDeployment } from '../../lib/serving/deployments.js';
 import { NotFoundError } from '../../lib/errors.js';
+import { setAlias } from '../../lib/registry/registry.js';
+import { PRODUCTION_ALIAS } from '../../lib/registry/types.js';
 import { errors } from '../schemas.js';
 
 const Version = Type.Integer({ minimum: 1 });
@@ -69,13 +72,10 @@ const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { actor, reason, ...patch } = request.body;
-      const { state, changed } = await updateDeployment(app.deps.db, {
-        modelName: request.params.name,
-        ...patch,
-        actor: request.principal?.name ?? actor ?? 'api',
-        reason,
-        source: 'api',
-      });
+      const who = request.principal?.name ?? actor ?? 'api';
+      const { state, changed } = await updateDeployment(app.deps.db, { modelName: request.params.name, ...patch, actor: who, reason, source: 'api' });
+      // @production follows what is served: the registry's alias moves with a new stable version (idempotent).
+      if (patch.stableVersion !== undefined) await setAlias(app.deps.db, { modelName: request.params.name, alias: PRODUCTION_ALIAS, version: state.stableVersion, actor: who, reason, source: 'deployment' });
       return { deployment: state, changed };
     },
   );

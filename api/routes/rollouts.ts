@@ -1,5 +1,6 @@
-// /v1/rollouts: start a rollout (blue-green, canary, shadow) of an already registered version, and follow it.
-// The rollout is a workflow (workflows/rollout.ts); the recorded steps come from Postgres (rollout_steps).
+// /v1/rollouts: start a rollout (blue-green, canary, shadow) of an already registered version, follow it, and
+// approve or reject its promotion when it asks. The rollout is a workflow (workflows/rollout.ts); the recorded
+// steps come from Postgres (rollout_steps).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Type } from 'typebox';
@@ -8,8 +9,8 @@ import { getModelVersion } from '../../lib/registry/registry.js';
 import { MODEL_NAME_PATTERN } from '../../lib/registry/types.js';
 import { resolveRollout, ROLLOUT_STRATEGIES, type RolloutInput, type RolloutResult } from '../../lib/serving/rollout.js';
 import { listRolloutSteps } from '../../lib/serving/rollout-store.js';
-import { rolloutStatusQuery, rolloutWorkflow, rolloutWorkflowId } from '../../workflows/rollout.js';
-import { actorOf } from '../auth.js';
+import { approvePromotionUpdate, rejectPromotionUpdate, rolloutStatusQuery, rolloutWorkflow, rolloutWorkflowId } from '../../workflows/rollout.js';
+import { actingAs, actorOf } from '../auth.js';
 import { errors } from '../schemas.js';
 
 const Options = Type.Object(
@@ -27,15 +28,37 @@ const Options = Type.Object(
           maxLatencyRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
           latencyFloorMs: Type.Optional(Type.Number({ minimum: 0 })),
           maxScorePsi: Type.Optional(Type.Number({ minimum: 0 })),
+          maxAccuracyDrop: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Live quality: canary accuracy on feedback labels at most this below stable (default 0.05)' })),
+          maxRmseRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "Live quality: a regressor canary's RMSE at most this multiple of stable's (default 1.2)" })),
         },
         { additionalProperties: false },
       ),
     ),
     shadowFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     promoteAfterShadow: Type.Optional(Type.Boolean()),
+    approval: Type.Optional(
+      Type.Object(
+        {
+          approvers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, description: "Who may decide; default anyone with the approver role but the rollout's starter" })),
+          deadlineSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Rolled back without a decision by then; default: waits' })),
+        },
+        { additionalProperties: false, description: 'Canary only: wait for POST /v1/rollouts/{id}/decision before the last step (promotion)' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
+
+const DecisionBody = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+    approver: Type.Optional(Type.String({ minLength: 1, description: "Optional: the approver is always the API key's name; if given it must match it" })),
+    reason: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+const DecisionAnswer = Type.Object({ approver: Type.String(), reason: Type.String(), approved: Type.Boolean(), at: Type.String(), via: Type.String() });
 
 const StartBody = Type.Object(
   {
@@ -77,6 +100,24 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw err;
       }
       return reply.status(202).send({ id, statusUrl: `/v1/rollouts/${id}` });
+    },
+  );
+
+  app.post(
+    '/:id/decision',
+    {
+      config: { roles: ['approver'] },
+      schema: { params: Type.Object({ id: Type.String() }), body: DecisionBody, response: { 200: DecisionAnswer, ...errors(400, 401, 403, 404, 409) } },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { decision, reason } = request.body;
+      const approver = actingAs(request.principal, request.body.approver, 'approver') ?? '';
+      const handle = app.deps.client.workflow.getHandle<typeof rolloutWorkflow>(id);
+      const description = await handle.describe();
+      if (description.type !== rolloutWorkflow.name) throw new NotFoundError(`${id} is not a rollout.`);
+      if (description.status.name !== 'RUNNING') throw new ConflictError(`Rollout ${id} is ${description.status.name}; it is not waiting for a promotion decision.`);
+      return handle.executeUpdate(decision === 'approve' ? approvePromotionUpdate : rejectPromotionUpdate, { args: [{ approver, reason }] });
     },
   );
 

@@ -8,6 +8,7 @@ import { Type, type TSchema } from 'typebox';
 import { NotFoundError } from '../../lib/errors.js';
 import { listModelVersions } from '../../lib/registry/registry.js';
 import type { ModelVersion } from '../../lib/registry/types.js';
+import { SCORING_BODY_LIMIT_BYTES } from '../../lib/serving/serving-config.js';
 import { checkOutputSelection, predictionsToOutputs, requestToRows, tensorMetadata, V2_PLATFORM, type V2InferRequest, type V2TensorMetadata } from '../../lib/serving/v2.js';
 import { errors } from '../schemas.js';
 
@@ -63,6 +64,7 @@ const InferResponse = Type.Object({
     prediction_ids: Type.Array(Type.String(), { description: 'One per row, for feedback' }),
     fallback_from_version: Type.Optional(Type.Integer()),
     fallback_reason: Type.Optional(Type.String()),
+    fallback_to: Type.Optional(Type.String({ description: '`version` (the fallback version answered) or `default` (the declared default answer)' })),
   }),
   outputs: Type.Array(
     Type.Object({
@@ -167,15 +169,15 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   const infer = async (name: string, version: string | undefined, body: V2InferRequest) => {
-    // Rows are read with the signature of the version the request names, or of the stable one; a canary must
-    // take the same features (serving checks the rows again against the version that answers).
-    const named = await resolveVersion(app, name, version);
-    const rows = requestToRows(body, named.signature);
-    const selected = body.outputs?.map((o) => o.name);
-    checkOutputSelection(named.signature, selected);
+    // Routed first (the version is resolved once), so rows are read with the signature of the version that
+    // scores them, canary included.
     const routingKey = typeof body.parameters?.routing_key === 'string' ? body.parameters.routing_key : undefined;
-    const served = await app.serving.predict({ modelName: name, rows, routingKey, version: version === undefined ? undefined : named.version });
-    const answered = served.version === named.version ? named : await app.predictor.version(name, served.version);
+    const target = await app.serving.target({ modelName: name, routingKey, version: version === undefined ? undefined : parseVersion(name, version) });
+    const rows = requestToRows(body, target.version.signature);
+    const selected = body.outputs?.map((o) => o.name);
+    checkOutputSelection(target.version.signature, selected);
+    const served = await app.serving.serve(target, rows);
+    const answered = served.version === target.version.version ? target.version : await app.predictor.version(name, served.version);
     const { outputs } = await tensorsOf(answered);
     return {
       model_name: name,
@@ -185,16 +187,16 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
         arm: served.arm,
         request_id: served.requestId,
         prediction_ids: served.predictions.map((p) => p.id),
-        ...(served.fallback ? { fallback_from_version: served.fallback.fromVersion, fallback_reason: served.fallback.reason } : {}),
+        ...(served.fallback ? { fallback_from_version: served.fallback.fromVersion, fallback_reason: served.fallback.reason, fallback_to: served.fallback.to } : {}),
       },
       outputs: predictionsToOutputs(served.predictions, answered.signature, outputs, selected),
     };
   };
-  const inferSchema = <P extends TSchema>(params: P) => ({ params, body: InferBody, response: { 200: InferResponse, ...errors(400, 404, 503, 504) } });
-  app.post('/models/:name/infer', { config: { roles: ['scorer'] }, schema: inferSchema(NameParams) }, async (request) =>
+  const inferSchema = <P extends TSchema>(params: P) => ({ params, body: InferBody, response: { 200: InferResponse, ...errors(400, 404, 413, 503, 504) } });
+  app.post('/models/:name/infer', { config: { roles: ['scorer'] }, bodyLimit: SCORING_BODY_LIMIT_BYTES, schema: inferSchema(NameParams) }, async (request) =>
     infer(request.params.name, undefined, request.body as V2InferRequest),
   );
-  app.post('/models/:name/versions/:version/infer', { config: { roles: ['scorer'] }, schema: inferSchema(VersionParams) }, async (request) =>
+  app.post('/models/:name/versions/:version/infer', { config: { roles: ['scorer'] }, bodyLimit: SCORING_BODY_LIMIT_BYTES, schema: inferSchema(VersionParams) }, async (request) =>
     infer(request.params.name, request.params.version, request.body as V2InferRequest),
   );
 };

@@ -2,8 +2,9 @@
 import type { ApprovalPolicy } from '../release/types.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { GateConfig } from '../evaluation/index.js';
+import type pg from 'pg';
 import { withTransaction, type Db } from '../storage/db.js';
-import { ALIAS_PATTERN, type AliasHistoryEntry, type AliasMove, type ModelVersion, type NewModelVersion, type RegisteredModelSummary } from './types.js';
+import { ALIAS_PATTERN, PRODUCTION_ALIAS, type AliasHistoryEntry, type AliasMove, type ModelVersion, type NewModelVersion, type RegisteredModelSummary } from './types.js';
 
 interface VersionRow {
   model_name: string;
@@ -132,6 +133,23 @@ export async function setAlias(db: Db, move: AliasMove): Promise<{ previousVersi
   return result;
 }
 
+/**
+ * A model with a deployment row is served by it (stable / canary / shadow), not by @production. Moving
+ * @production anywhere but the deployment's stable version would make the registry say one thing and
+ * serving do another, so it is refused with the routes that do change what is served; rollouts move
+ * @production after they switched stable, which passes.
+ */
+async function refuseProductionMoveAwayFromDeployment(client: pg.PoolClient, move: AliasMove): Promise<void> {
+  const { rows } = await client.query<{ stable_version: number }>('select stable_version from deployments where model_name = $1', [move.modelName]);
+  const stable = rows[0]?.stable_version;
+  if (stable === undefined || stable === move.version) return;
+  throw new ConflictError(
+    `${move.modelName} is served by its deployment (stable v${stable}), so @${PRODUCTION_ALIAS} follows the deployment: to serve v${move.version}, ` +
+      `POST /v1/rollouts {"modelName": ${JSON.stringify(move.modelName)}, "version": ${move.version}, "reason": "..."} (blue-green by default) ` +
+      `or PUT /v1/deployments/${move.modelName} {"stableVersion": ${move.version}, "reason": "..."}.`,
+  );
+}
+
 async function setAliasInTransaction(db: Db, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
   return withTransaction(db, async (client) => {
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${move.modelName}`]);
@@ -141,6 +159,7 @@ async function setAliasInTransaction(db: Db, move: AliasMove): Promise<{ previou
     const exists = await client.query<{ archived_at: Date | null }>('select archived_at from model_versions where model_name = $1 and version = $2', [move.modelName, move.version]);
     if (!exists.rows[0]) throw new NotFoundError(`Model ${move.modelName} has no version ${move.version}.`);
     if (exists.rows[0].archived_at) throw new ConflictError(`${move.modelName} v${move.version} is archived; an alias may not point at it.`);
+    if (move.alias === PRODUCTION_ALIAS) await refuseProductionMoveAwayFromDeployment(client, move);
     const current = await client.query<{ version: number }>('select version from model_aliases where model_name = $1 and alias = $2', [
       move.modelName,
       move.alias,

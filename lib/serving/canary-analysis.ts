@@ -1,5 +1,7 @@
-// Canary analysis: compares a canary arm with stable over one window of the prediction log and decides
-// Successful (go on), Failed (roll back) or Inconclusive (too little traffic). Pure: the caller reads the window.
+// Canary analysis: compares a canary arm with stable over one window of the prediction log (and, once
+// feedback labels exist, their live quality) and decides Successful (go on), Failed (roll back) or
+// Inconclusive (too little traffic). Pure: the caller reads the window.
+import type { LiveQuality } from '../feedback/quality.js';
 import { quantileOfSorted } from '../monitoring/binning.js';
 import { populationStabilityIndex } from '../monitoring/stats.js';
 
@@ -12,7 +14,12 @@ export interface ArmWindow {
   latenciesMs: number[];
   /** One score per answered row, in [0, 1] (e.g. the positive class probability). */
   scores: number[];
+  /** Live quality of the arm's version over the window from feedback labels; absent when not read. */
+  quality?: ArmQuality;
 }
+
+/** The part of lib/feedback's LiveQuality the comparison reads. */
+export type ArmQuality = Pick<LiveQuality, 'task' | 'labelledRows' | 'accuracy' | 'rmse'>;
 
 export interface CanaryThresholds {
   /** Fewer rows than this on either arm: inconclusive. */
@@ -25,14 +32,26 @@ export interface CanaryThresholds {
   latencyFloorMs: number;
   /** Population stability index of the score distributions (10 equal bins on [0, 1]) at most this. */
   maxScorePsi: number;
+  /** Live quality, once both arms have enough labelled rows: canary accuracy at most this much below stable's (absolute) ... */
+  maxAccuracyDrop: number;
+  /** ... or, for a regressor, canary RMSE at most this multiple of stable's. */
+  maxRmseRatio: number;
 }
 
-export const DEFAULT_CANARY_THRESHOLDS: CanaryThresholds = { minRequests: 50, maxErrorRateIncrease: 0.01, maxLatencyRatio: 1.5, latencyFloorMs: 5, maxScorePsi: 0.2 };
+export const DEFAULT_CANARY_THRESHOLDS: CanaryThresholds = {
+  minRequests: 50,
+  maxErrorRateIncrease: 0.01,
+  maxLatencyRatio: 1.5,
+  latencyFloorMs: 5,
+  maxScorePsi: 0.2,
+  maxAccuracyDrop: 0.05,
+  maxRmseRatio: 1.2,
+};
 
 export type CanaryVerdict = 'successful' | 'failed' | 'inconclusive';
 
 export interface CanaryCheck {
-  name: 'traffic' | 'error_rate' | 'latency_p99' | 'score_distribution';
+  name: 'traffic' | 'error_rate' | 'latency_p99' | 'score_distribution' | 'live_quality';
   passed: boolean;
   stable: number | null;
   canary: number | null;
@@ -104,5 +123,40 @@ export function analyzeCanary(stable: ArmWindow, canary: ArmWindow, t: CanaryThr
   };
 
   const checks = [traffic, errorRate, latency, distribution];
+  if (stable.quality && canary.quality) checks.push(qualityCheck(stable.quality, canary.quality, t));
   return { verdict: checks.every((c) => c.passed) ? 'successful' : 'failed', checks };
+}
+
+/**
+ * Live quality from feedback labels: accuracy (classifiers) or RMSE (regressors) of both arms. Until both
+ * arms have enough labelled rows for the metric, the check passes and says so: labels often arrive days later.
+ */
+function qualityCheck(stable: ArmQuality, canary: ArmQuality, t: CanaryThresholds): CanaryCheck {
+  const labelled = `${stable.labelledRows} stable and ${canary.labelledRows} canary labelled rows`;
+  if (stable.task === 'regression') {
+    const limit = stable.rmse === null ? t.maxRmseRatio : stable.rmse * t.maxRmseRatio;
+    if (stable.rmse === null || canary.rmse === null) {
+      return { name: 'live_quality', passed: true, stable: stable.rmse, canary: canary.rmse, limit, summary: `live RMSE not compared yet (${labelled})` };
+    }
+    return {
+      name: 'live_quality',
+      passed: canary.rmse <= limit,
+      stable: stable.rmse,
+      canary: canary.rmse,
+      limit,
+      summary: `canary live RMSE ${canary.rmse.toPrecision(4)} vs stable ${stable.rmse.toPrecision(4)} (at most ${limit.toPrecision(4)}; ${labelled})`,
+    };
+  }
+  const limit = stable.accuracy === null ? -t.maxAccuracyDrop : stable.accuracy - t.maxAccuracyDrop;
+  if (stable.accuracy === null || canary.accuracy === null) {
+    return { name: 'live_quality', passed: true, stable: stable.accuracy, canary: canary.accuracy, limit, summary: `live accuracy not compared yet (${labelled})` };
+  }
+  return {
+    name: 'live_quality',
+    passed: canary.accuracy >= limit,
+    stable: stable.accuracy,
+    canary: canary.accuracy,
+    limit,
+    summary: `canary live accuracy ${(canary.accuracy * 100).toFixed(1)}% vs stable ${(stable.accuracy * 100).toFixed(1)}% (at least ${(limit * 100).toFixed(1)}%; ${labelled})`,
+  };
 }

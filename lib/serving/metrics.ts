@@ -7,7 +7,7 @@ export interface ServingMetrics {
   latency: Histogram<'model' | 'version' | 'arm'>;
   batchRows: Histogram<'model'>;
   shed: Counter<'reason'>;
-  fallbacks: Counter<'model' | 'version' | 'reason'>;
+  fallbacks: Counter<'model' | 'version' | 'reason' | 'to'>;
   batchSize: Histogram<'model'>;
   deploymentChanges: Counter<'model'>;
 }
@@ -18,7 +18,7 @@ export function createServingMetrics(logDepth: () => number): ServingMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'mlcycle_process_' });
   const requests = new Counter({
     name: 'mlcycle_predict_requests_total',
-    help: 'Prediction requests by model, version, routing arm and outcome (ok, client_error, error).',
+    help: 'Prediction requests by model, version, routing arm and outcome (ok, default, client_error, error).',
     labelNames: ['model', 'version', 'arm', 'outcome'] as const,
     registers: [registry],
   });
@@ -44,8 +44,8 @@ export function createServingMetrics(logDepth: () => number): ServingMetrics {
   });
   const fallbacks = new Counter({
     name: 'mlcycle_predict_fallbacks_total',
-    help: 'Requests answered by the fallback version because the routed version failed or timed out; `version` is the one that failed.',
-    labelNames: ['model', 'version', 'reason'] as const,
+    help: 'Requests answered by a fallback because the routed version failed or timed out; `version` is the one that failed, `to` what answered (the fallback version, or the default answer).',
+    labelNames: ['model', 'version', 'reason', 'to'] as const,
     registers: [registry],
   });
   const batchSize = new Histogram({

@@ -17,8 +17,11 @@ export interface PredictionRecord {
   latencyMs: number;
   /** The request the row answered; a shadow row carries its request's id. */
   requestId?: string;
-  /** `ok` (default), `error` (the routed version failed; outputs hold the error) or `fallback`. */
-  status?: 'ok' | 'error' | 'fallback';
+  /**
+   * `ok` (default), `error` (the routed version failed; outputs hold the error), `fallback` (answered by the
+   * fallback version) or `default` (answered by the model's declared default answer; logged under the routed version).
+   */
+  status?: 'ok' | 'error' | 'fallback' | 'default';
 }
 
 export type WriteMethod = 'copy' | 'insert';

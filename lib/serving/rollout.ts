@@ -1,5 +1,7 @@
 // Rollouts: the shapes a rollout workflow takes and reports, and its pure decisions (step plan, what to do
 // after a canary analysis). No Temporal, no I/O: workflows/rollout.ts wires these to timers and activities.
+import { ForbiddenError } from '../errors.js';
+import { validateDecision } from '../release/approval.js';
 import { DEFAULT_CANARY_THRESHOLDS, type ArmWindow, type CanaryAnalysis, type CanaryThresholds, type CanaryVerdict } from './canary-analysis.js';
 
 export type RolloutStrategy = 'blue-green' | 'canary' | 'shadow';
@@ -24,6 +26,46 @@ export interface RolloutOptions {
   shadowFraction?: number;
   /** Shadow: make the version stable after the report when the comparison succeeded. Default false. */
   promoteAfterShadow?: boolean;
+  /** Canary: wait for a person's decision before the last step (promotion to 100 %). Default: no approval. */
+  approval?: PromotionApprovalOptions;
+}
+
+export interface PromotionApprovalOptions {
+  /** Who may decide; absent or empty: anyone with the approver role but the rollout's starter. */
+  approvers?: string[];
+  /** Without a decision by then the canary is rolled back. Default: wait as long as it takes. */
+  deadlineSeconds?: number;
+}
+
+/** A promotion decision as sent (Update or Signal); the approver is the API key's identity. */
+export interface PromotionDecision {
+  approver: string;
+  reason: string;
+}
+
+export interface SignalledPromotionDecision extends PromotionDecision {
+  decision: 'approve' | 'reject';
+}
+
+export interface PromotionDecisionRecord extends PromotionDecision {
+  approved: boolean;
+  at: string;
+  /** `deadline`: nobody decided in time; recorded as a rejection. */
+  via: 'update' | 'signal' | 'deadline';
+}
+
+/** The approver identity recorded when the deadline passes without a decision. */
+export const PROMOTION_DEADLINE_APPROVER = 'mlcycle:deadline';
+
+/**
+ * Throws when a promotion decision may not be taken: nothing awaits one (ConflictError), it lacks an approver or
+ * reason (ValidationError), or the approver started the rollout or is not on its list (ForbiddenError).
+ */
+export function validatePromotionDecision(d: PromotionDecision | undefined, ctx: { awaiting: boolean; startedBy: string; approvers?: string[] }): void {
+  if (ctx.awaiting && d && typeof d.approver === 'string' && d.approver.trim().toLowerCase() === ctx.startedBy.trim().toLowerCase()) {
+    throw new ForbiddenError(`${d.approver.trim()} started this rollout and may not approve its promotion; ask another approver.`);
+  }
+  validateDecision(d, { awaiting: ctx.awaiting, policy: { approvers: ctx.approvers } });
 }
 
 export interface RolloutInput {
@@ -37,17 +79,30 @@ export interface RolloutInput {
   aliasSource?: string;
 }
 
-export type RolloutStage = 'starting' | 'switching' | 'canary' | 'analyzing' | 'shadowing' | 'promoting' | 'rolling_back' | 'completed' | 'rolled_back' | 'shadow_reported';
+export type RolloutStage =
+  | 'starting'
+  | 'switching'
+  | 'canary'
+  | 'analyzing'
+  | 'awaiting_approval'
+  | 'shadowing'
+  | 'promoting'
+  | 'rolling_back'
+  | 'completed'
+  | 'rolled_back'
+  | 'shadow_reported';
 
 /** One recorded step or decision (also a `rollout_steps` row). */
 export interface RolloutStep {
   seq: number;
-  kind: 'switch' | 'canary_step' | 'analysis' | 'promote' | 'rollback' | 'shadow_start' | 'shadow_report';
+  kind: 'switch' | 'canary_step' | 'analysis' | 'approval' | 'promote' | 'rollback' | 'shadow_start' | 'shadow_report';
   percent: number | null;
   verdict: CanaryVerdict | null;
-  /** What the workflow did: `applied`, `next`, `wait`, `rollback`, `proceed`, `promoted`, `reported`. */
+  /** What the workflow did: `applied`, `next`, `wait`, `rollback`, `proceed`, `approved`, `rejected`, `promoted`, `reported`. */
   decision: string;
   analysis: WindowAnalysis | null;
+  /** The promotion decision (kind `approval`). */
+  approval?: PromotionDecisionRecord;
   at: string;
 }
 
@@ -71,6 +126,15 @@ export interface RolloutStatus {
   steps: RolloutStep[];
   outcome?: RolloutOutcome;
   error?: string;
+  /** Set when the rollout asks for approval before its last step. */
+  approval?: {
+    approvers?: string[];
+    /** When the canary is rolled back if nobody has decided. */
+    deadlineAt?: string;
+    decision?: PromotionDecisionRecord;
+    /** Decisions sent by Signal that failed the checks (an Update gets its refusal as its answer). */
+    refusedDecisions: Array<{ approver: string; decision: string; error: string; at: string }>;
+  };
 }
 
 export type RolloutOutcome = 'promoted' | 'rolled_back' | 'shadow_reported';
@@ -98,6 +162,7 @@ export interface ResolvedRollout {
   thresholds: CanaryThresholds;
   shadowFraction: number;
   promoteAfterShadow: boolean;
+  approval: PromotionApprovalOptions | null;
 }
 
 /** Fills defaults and checks the options; throws an Error naming the field when one is wrong. */
@@ -121,6 +186,13 @@ export function resolveRollout(o: RolloutOptions | undefined): ResolvedRollout {
   if (onInconclusive !== 'rollback' && onInconclusive !== 'proceed') throw new Error(`rollout.onInconclusive must be rollback or proceed (got ${JSON.stringify(onInconclusive)}).`);
   const shadowFraction = o?.shadowFraction ?? 0.1;
   if (!(shadowFraction > 0 && shadowFraction <= 1)) throw new Error(`rollout.shadowFraction must be in (0, 1] (got ${shadowFraction}).`);
+  const approval = o?.approval ?? null;
+  if (approval) {
+    if (strategy !== 'canary') throw new Error(`rollout.approval applies to the canary strategy only (got ${JSON.stringify(strategy)}).`);
+    if (approval.deadlineSeconds !== undefined && !(approval.deadlineSeconds > 0 && Number.isFinite(approval.deadlineSeconds))) {
+      throw new Error(`rollout.approval.deadlineSeconds must be a positive number (got ${approval.deadlineSeconds}).`);
+    }
+  }
   return {
     strategy,
     steps,
@@ -130,6 +202,7 @@ export function resolveRollout(o: RolloutOptions | undefined): ResolvedRollout {
     thresholds: { ...DEFAULT_CANARY_THRESHOLDS, ...(o?.thresholds ?? {}) },
     shadowFraction,
     promoteAfterShadow: o?.promoteAfterShadow ?? false,
+    approval,
   };
 }
 

@@ -1,14 +1,19 @@
 // The online serving path shared by every scoring route: pick the arm (deployment state and routing key),
-// score on the routed version (micro-batched), fall back when it fails or times out, score the shadow copy
-// off the answer path, and log every outcome to the prediction log with metrics.
+// fill rows naming an entity from the online store, score on the routed version (micro-batched), fall back
+// (fallback version, then the model's declared default answer) when it fails or times out, post-process the
+// answer, score the shadow copy off the answer path, and log every outcome to the prediction log with metrics.
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, OverloadedError, ScoringTimeoutError, ValidationError } from '../errors.js';
+import { OverloadedError, ScoringTimeoutError } from '../errors.js';
+import type { OnlineStore } from '../features/online-store.js';
 import { PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';
 import type { DeploymentWatcher } from './deployment-watcher.js';
+import { fillFromOnlineStore, namesEntities, type EntityLookup } from './entity-features.js';
 import type { ServingMetrics } from './metrics.js';
+import { applyPostprocess, type Postprocess } from './postprocess.js';
 import type { PredictionLog, PredictionRecord } from './prediction-log.js';
 import type { FeatureRow, Prediction, Predictor } from './predictor.js';
 import { route } from './routing.js';
+import type { ResolvedServingConfig, ServingConfig, ServingConfigCache } from './serving-config.js';
 
 /** `direct`: the caller named the version, so no routing applied. */
 export type ServedArm = 'stable' | 'canary' | 'direct';
@@ -16,22 +21,50 @@ export type ServedArm = 'stable' | 'canary' | 'direct';
 export interface ServeRequest {
   modelName: string;
   rows: FeatureRow[];
-  /** Entity id (or any key) that pins the caller to one arm; default: the request's own id. */
+  /** Entity id (or any key) that pins the caller to one arm; default: the entity the rows name, else the request's own id. */
   routingKey?: string;
   /** Score on this version, bypassing routing. */
   version?: number;
 }
 
+/** Where one request is scored: the routed version (resolved once per request) and its backups. */
+export interface Target {
+  modelName: string;
+  requestId: string;
+  arm: ServedArm;
+  version: ModelVersion;
+  shadowVersion: number | null;
+  fallbackVersion: number | null;
+}
+
+export interface Fallback {
+  fromVersion: number;
+  reason: 'error' | 'timeout';
+  /** `version`: the fallback version answered; `default`: no version could, the declared default answer did. */
+  to: 'version' | 'default';
+}
+
+export type ServedPrediction = Prediction & {
+  id: string;
+  /** What onnxruntime said, when post-processing is declared (`label` is then the post-processed one). */
+  modelLabel?: string | number;
+  /** The entities the row named and what the online store had for each. */
+  entities?: EntityLookup[];
+};
+
 export interface Served {
   model: string;
+  /** The version that answered (for a default answer: the routed version that failed). */
   version: number;
   /** `production` for the stable arm, else the arm's name. */
   alias: string;
   arm: ServedArm;
   requestId: string;
-  /** Set when the routed version failed or timed out and the fallback version answered. */
-  fallback: { fromVersion: number; reason: 'error' | 'timeout' } | null;
-  predictions: Array<Prediction & { id: string }>;
+  /** Set when the routed version failed or timed out and the fallback version or default answer answered. */
+  fallback: Fallback | null;
+  /** The post-processing rules applied to `label`, when the model declares any. */
+  postprocess: Postprocess | null;
+  predictions: ServedPrediction[];
 }
 
 export interface ServingOptions {
@@ -39,6 +72,17 @@ export interface ServingOptions {
   timeoutMs: number;
 }
 
+export interface ServingDeps {
+  predictor: Predictor;
+  watcher: DeploymentWatcher;
+  log: PredictionLog;
+  metrics: ServingMetrics;
+  configs: ServingConfigCache;
+  onlineStore: OnlineStore;
+  /** The caller's fault (4xx): no fallback, counted as `client_error`. The API passes its central error table's answer. */
+  isClientError: (err: unknown) => boolean;
+  onError: (err: unknown, context: string) => void;
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -48,81 +92,125 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-const isClientError = (err: unknown) => err instanceof ValidationError || err instanceof NotFoundError;
+/** The default answer as a prediction of `version`: its own class values, missing probabilities one-hot on the label. */
+function defaultPrediction(answer: NonNullable<ServingConfig['defaultAnswer']>, version: ModelVersion): Prediction {
+  const { classes, task } = version.signature;
+  if (task === 'regression') return { label: answer.label, probabilities: { [String(classes[0])]: Number(answer.label) } };
+  const label = classes.find((c) => String(c) === String(answer.label)) ?? answer.label;
+  const given = answer.probabilities ?? {};
+  return { label, probabilities: Object.fromEntries(classes.map((c) => [String(c), given[String(c)] ?? (String(c) === String(label) ? 1 : 0)])) };
+}
+
+/** The routing key a request implies: the one entity all its rows name in the first feature view. */
+function entityRoutingKey(rows: FeatureRow[], config: ResolvedServingConfig): string | undefined {
+  const view = config.views[0];
+  if (!view) return undefined;
+  const first = rows[0][view.joinKey];
+  if (first === undefined || first === null || !rows.every((r) => r[view.joinKey] === first)) return undefined;
+  return String(first);
+}
 
 export class ServingService {
   private readonly shadows = new Set<Promise<void>>();
 
   constructor(
-    private readonly deps: { predictor: Predictor; watcher: DeploymentWatcher; log: PredictionLog; metrics: ServingMetrics; onError: (err: unknown, context: string) => void },
+    private readonly deps: ServingDeps,
     readonly options: ServingOptions,
   ) {
     deps.predictor.batcher.onBatch = (key, _requests, rows) => deps.metrics.batchSize.observe({ model: key.slice(0, key.lastIndexOf('@')) }, rows);
   }
 
-  async predict(req: ServeRequest): Promise<Served> {
-    const { modelName, rows } = req;
-    const { predictor, watcher, log, metrics } = this.deps;
-    const requestId = randomUUID();
-    // Refuse before scoring: an answered prediction must always reach the log.
-    if (!log.hasRoom(rows.length)) {
-      metrics.shed.inc({ reason: 'prediction_log_full' });
+  /** Refuses before any work: an answered prediction must always reach the log. */
+  private checkRoom(rows: number): void {
+    if (!this.deps.log.hasRoom(rows)) {
+      this.deps.metrics.shed.inc({ reason: 'prediction_log_full' });
       throw new OverloadedError('The prediction log is behind; retry shortly.');
     }
+  }
+
+  /** Picks the arm and resolves its version (once per request): a named version, the deployment's arms, else @production. */
+  async target(req: { modelName: string; routingKey?: string; version?: number }): Promise<Target> {
+    const { modelName } = req;
+    const { predictor, watcher, metrics } = this.deps;
+    const requestId = randomUUID();
     let arm: ServedArm = 'stable';
-    let version: ModelVersion;
-    let shadowVersion: number | null = null;
-    let fallbackVersion: number | null = null;
     try {
-      const state = req.version === undefined ? watcher.get(modelName) : undefined;
       if (req.version !== undefined) {
         arm = 'direct';
-        version = await predictor.version(modelName, req.version);
-      } else if (state) {
+        return { modelName, requestId, arm, version: await predictor.version(modelName, req.version), shadowVersion: null, fallbackVersion: null };
+      }
+      const state = watcher.get(modelName);
+      if (state) {
         const r = route(modelName, state, req.routingKey ?? requestId);
         arm = r.arm;
-        version = await predictor.version(modelName, r.version);
-        shadowVersion = r.shadowVersion;
-        fallbackVersion = state.fallbackVersion;
-      } else {
-        version = await predictor.resolveAlias(modelName, PRODUCTION_ALIAS);
+        return { modelName, requestId, arm, version: await predictor.version(modelName, r.version), shadowVersion: r.shadowVersion, fallbackVersion: state.fallbackVersion };
       }
+      return { modelName, requestId, arm, version: await predictor.resolveAlias(modelName, PRODUCTION_ALIAS), shadowVersion: null, fallbackVersion: null };
     } catch (err) {
-      metrics.requests.inc({ model: modelName, version: '', arm, outcome: isClientError(err) ? 'client_error' : 'error' });
+      metrics.requests.inc({ model: modelName, version: '', arm, outcome: this.deps.isClientError(err) ? 'client_error' : 'error' });
       throw err;
     }
+  }
 
+  /** Scores JSON rows (the /v1 path): rows naming an entity are filled from the online store first. */
+  async predict(req: ServeRequest): Promise<Served> {
+    this.checkRoom(req.rows.length);
+    const config = await this.deps.configs.get(req.modelName);
+    const routingKey = req.routingKey ?? entityRoutingKey(req.rows, config);
+    const target = await this.target({ modelName: req.modelName, routingKey, version: req.version });
+    if (!config.config.features || !namesEntities(req.rows, config.views)) return this.serve(target, req.rows);
+    let filled;
+    try {
+      filled = await fillFromOnlineStore(this.deps.onlineStore, req.rows, config.views, target.version.signature, config.config.features.onMissing);
+    } catch (err) {
+      const outcome = this.deps.isClientError(err) ? 'client_error' : 'error';
+      this.deps.metrics.requests.inc({ model: req.modelName, version: String(target.version.version), arm: target.arm, outcome });
+      throw err;
+    }
+    const served = await this.serve(target, filled.rows);
+    served.predictions.forEach((p, i) => {
+      if (filled.lookups[i].length > 0) p.entities = filled.lookups[i];
+    });
+    return served;
+  }
+
+  /** Scores rows on a target, with fallback, post-processing, shadow and logging. */
+  async serve(target: Target, rows: FeatureRow[]): Promise<Served> {
+    const { modelName, version, arm, requestId, shadowVersion } = target;
+    const { predictor, metrics } = this.deps;
+    this.checkRoom(rows.length);
+    const { config } = await this.deps.configs.get(modelName);
+    const scoreOn = async (v: ModelVersion, what: string) => {
+      const predictions = await withTimeout(predictor.score(v, rows), this.options.timeoutMs, what);
+      return config.postprocess ? applyPostprocess(config.postprocess, v.signature, `${modelName} v${v.version}`, predictions) : predictions;
+    };
     const labels = { model: modelName, version: String(version.version), arm };
     const started = process.hrtime.bigint();
     let answeredBy = version;
-    let fallback: Served['fallback'] = null;
-    let predictions: Prediction[];
+    let fallback: Fallback | null = null;
+    let predictions: Array<Prediction & { modelLabel?: string | number }>;
     try {
-      predictions = await withTimeout(predictor.score(version, rows), this.options.timeoutMs, `${modelName} v${version.version}`);
+      predictions = await scoreOn(version, `${modelName} v${version.version}`);
     } catch (err) {
-      if (isClientError(err)) {
+      if (this.deps.isClientError(err)) {
         metrics.requests.inc({ ...labels, outcome: 'client_error' });
         throw err;
       }
       metrics.requests.inc({ ...labels, outcome: 'error' });
       const reason = err instanceof ScoringTimeoutError ? 'timeout' : 'error';
       this.logRows(modelName, version.version, arm, requestId, rows, rows.map(() => ({ error: (err as Error).message })), 'error', 0);
-      if (fallbackVersion === null || fallbackVersion === version.version) throw err;
-      try {
-        answeredBy = await predictor.version(modelName, fallbackVersion);
-        predictions = await withTimeout(predictor.score(answeredBy, rows), this.options.timeoutMs, `${modelName} v${fallbackVersion} (fallback)`);
-      } catch (fallbackErr) {
-        this.deps.onError(fallbackErr, `fallback v${fallbackVersion} of ${modelName} failed too`);
-        throw err;
-      }
-      fallback = { fromVersion: version.version, reason };
-      metrics.fallbacks.inc({ model: modelName, version: String(version.version), reason });
+      const backup = await this.fallBack(target, rows, scoreOn, config);
+      if (!backup) throw err;
+      ({ answeredBy, predictions } = backup);
+      fallback = { fromVersion: version.version, reason, to: backup.to };
+      metrics.fallbacks.inc({ model: modelName, version: String(version.version), reason, to: backup.to });
     }
     const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
     const withIds = predictions.map((p) => ({ id: randomUUID(), ...p }));
-    this.logRows(modelName, answeredBy.version, arm, requestId, rows, withIds, fallback ? 'fallback' : 'ok', latencyMs);
+    const status = fallback === null ? 'ok' : fallback.to === 'default' ? 'default' : 'fallback';
+    this.logRows(modelName, answeredBy.version, arm, requestId, rows, withIds, status, latencyMs);
     const okLabels = { ...labels, version: String(answeredBy.version) };
-    metrics.requests.inc({ ...okLabels, outcome: 'ok' });
+    metrics.requests.inc({ ...okLabels, outcome: fallback?.to === 'default' ? 'default' : 'ok' });
     metrics.latency.observe(okLabels, latencyMs / 1000);
     metrics.batchRows.observe({ model: modelName }, rows.length);
 
@@ -134,8 +222,30 @@ export class ServingService {
       arm,
       requestId,
       fallback,
+      postprocess: config.postprocess ?? null,
       predictions: withIds,
     };
+  }
+
+  /** After the routed version failed: the fallback version, else the declared default answer, else nothing. */
+  private async fallBack(
+    target: Target,
+    rows: FeatureRow[],
+    scoreOn: (v: ModelVersion, what: string) => Promise<Prediction[]>,
+    config: ServingConfig,
+  ): Promise<{ answeredBy: ModelVersion; predictions: Prediction[]; to: Fallback['to'] } | null> {
+    const { modelName, version, fallbackVersion } = target;
+    if (fallbackVersion !== null && fallbackVersion !== version.version) {
+      try {
+        const answeredBy = await this.deps.predictor.version(modelName, fallbackVersion);
+        return { answeredBy, predictions: await scoreOn(answeredBy, `${modelName} v${fallbackVersion} (fallback)`), to: 'version' };
+      } catch (fallbackErr) {
+        this.deps.onError(fallbackErr, `fallback v${fallbackVersion} of ${modelName} failed too`);
+      }
+    }
+    if (!config.defaultAnswer) return null;
+    const answer = defaultPrediction(config.defaultAnswer, version);
+    return { answeredBy: version, predictions: rows.map(() => ({ ...answer, probabilities: { ...answer.probabilities } })), to: 'default' };
   }
 
   private logRows(
@@ -175,7 +285,7 @@ export class ServingService {
         metrics.requests.inc({ ...labels, outcome: 'ok' });
         metrics.latency.observe(labels, latencyMs / 1000);
       } catch (err) {
-        metrics.requests.inc({ ...labels, outcome: isClientError(err) ? 'client_error' : 'error' });
+        metrics.requests.inc({ ...labels, outcome: this.deps.isClientError(err) ? 'client_error' : 'error' });
         this.logRows(modelName, shadowVersion, 'shadow', requestId, rows, rows.map(() => ({ error: (err as Error).message })), 'error', 0);
       }
     })();

@@ -142,7 +142,7 @@ describe('deployments', () => {
     try {
       const failed = await predict({});
       expect(failed.status).toBe(200);
-      expect(failed.body).toMatchObject({ version: 1, arm: 'stable', fallback: { fromVersion: 2, reason: 'error' } });
+      expect(failed.body).toMatchObject({ version: 1, arm: 'stable', fallback: { fromVersion: 2, reason: 'error', to: 'version' } });
       mode = 'hang';
       options.timeoutMs = 50;
       const slow = await predict({});
@@ -158,8 +158,8 @@ describe('deployments', () => {
       options.timeoutMs = savedTimeout;
     }
     const metrics = await (await fetch(`${stack.url}/metrics`)).text();
-    expect(metrics).toContain(`mlcycle_predict_fallbacks_total{model="${modelName}",version="2",reason="error"} 1`);
-    expect(metrics).toContain(`mlcycle_predict_fallbacks_total{model="${modelName}",version="2",reason="timeout"} 1`);
+    expect(metrics).toContain(`mlcycle_predict_fallbacks_total{model="${modelName}",version="2",reason="error",to="version"} 1`);
+    expect(metrics).toContain(`mlcycle_predict_fallbacks_total{model="${modelName}",version="2",reason="timeout",to="version"} 1`);
     expect(metrics).toMatch(new RegExp(`mlcycle_predict_batch_rows_count\\{model="${modelName}"\\} \\d+`));
   });
 
@@ -183,5 +183,28 @@ describe('deployments', () => {
       await writeFile(file, saved);
     }
     await put({ canary: null });
+  });
+
+  it('keeps @production on what is served: a hand move elsewhere is refused naming the routes that switch, a stable switch moves it', async () => {
+    const current = (await stack.api('GET', `/v1/deployments/${modelName}`)).body.deployment.stableVersion as number;
+    const other = current === 1 ? 2 : 1;
+    const refused = await stack.api('PUT', `/v1/models/${modelName}/aliases/production`, { version: other, reason: 'by hand' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toContain(`is served by its deployment (stable v${current})`);
+    expect(refused.body.error).toContain('POST /v1/rollouts');
+    expect(refused.body.error).toContain(`PUT /v1/deployments/${modelName}`);
+    expect((await predict({ routingKey: 'after-refusal' })).body.version).toBe(current);
+    // Other aliases are the registry's business only.
+    expect((await stack.api('PUT', `/v1/models/${modelName}/aliases/challenger`, { version: other, reason: 'to compare' })).status).toBe(200);
+
+    const switched = await put({ stableVersion: other, reason: 'switch by deployment' });
+    expect(switched.status).toBe(200);
+    const history = await stack.api('GET', `/v1/models/${modelName}/aliases/production/history`);
+    expect(history.body.history[0]).toMatchObject({ version: other, previousVersion: current, source: 'deployment', reason: 'switch by deployment' });
+    // Pointing @production where the deployment already serves is allowed (and records nothing new).
+    const same = await stack.api('PUT', `/v1/models/${modelName}/aliases/production`, { version: other, reason: 'bookkeeping' });
+    expect(same.body).toMatchObject({ changed: false });
+    await adopted(switched.body.deployment.generation);
+    expect((await predict({ routingKey: 'after-switch' })).body.version).toBe(other);
   });
 });

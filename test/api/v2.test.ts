@@ -163,6 +163,16 @@ describe('infer', () => {
     }
   });
 
+  it('refuses a body over the scoring limit with 413 and the limit, and still scores afterwards', async () => {
+    const rowsOverLimit = 100_000; // ~6 MB of JSON: over the 4 MiB limit of the scoring routes
+    const big = { inputs: [{ name: 'features', shape: [rowsOverLimit, 5], datatype: 'FP32', data: new Array(rowsOverLimit * 5).fill(12.345678) }, { ...tensorsFlat[1], shape: [rowsOverLimit, 1], data: new Array(rowsOverLimit).fill('north') }] };
+    const res = await stack.api('POST', `/v2/models/${modelName}/infer`, big);
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ code: 'PayloadTooLarge' });
+    expect(res.body.error).toContain(`limit of ${4 * 1024 * 1024} bytes`);
+    expect((await stack.api('POST', `/v2/models/${modelName}/infer`, { inputs: tensorsFlat })).status).toBe(200);
+  });
+
   it('answers 404 for an unknown model or version', async () => {
     const unknownModel = await stack.api('POST', `/v2/models/nope-${Date.now()}/infer`, { inputs: tensorsFlat });
     expect(unknownModel.status).toBe(404);

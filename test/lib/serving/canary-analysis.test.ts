@@ -47,3 +47,30 @@ describe('analyzeCanary', () => {
     expect(a.verdict).toBe('failed');
   });
 });
+
+describe('analyzeCanary with live quality', () => {
+  const q = (accuracy: number | null, labelledRows = 100) => ({ task: 'classification' as const, labelledRows, accuracy, rmse: null });
+
+  it('fails when the canary is less accurate on feedback labels than stable by more than the allowed drop', () => {
+    const a = analyzeCanary({ ...arm(500), quality: q(0.9) }, { ...arm(200), quality: q(0.8) });
+    expect(a.verdict).toBe('failed');
+    const check = a.checks.find((c) => c.name === 'live_quality')!;
+    expect(check).toMatchObject({ passed: false, stable: 0.9, canary: 0.8 });
+    expect(check.limit).toBeCloseTo(0.85, 10);
+    expect(check.summary).toContain('canary live accuracy 80.0% vs stable 90.0% (at least 85.0%; 100 stable and 100 canary labelled rows)');
+  });
+
+  it('passes within the allowed drop, and says so when labels are too few to compare yet', () => {
+    expect(analyzeCanary({ ...arm(500), quality: q(0.9) }, { ...arm(200), quality: q(0.87) }).verdict).toBe('successful');
+    const early = analyzeCanary({ ...arm(500), quality: q(0.9) }, { ...arm(200), quality: q(null, 4) });
+    expect(early.verdict).toBe('successful');
+    expect(early.checks.at(-1)).toMatchObject({ name: 'live_quality', passed: true });
+    expect(early.checks.at(-1)!.summary).toContain('not compared yet (100 stable and 4 canary labelled rows)');
+  });
+
+  it('compares a regressor by RMSE ratio', () => {
+    const r = (rmse: number) => ({ task: 'regression' as const, labelledRows: 50, accuracy: null, rmse });
+    expect(analyzeCanary({ ...arm(500), quality: r(1) }, { ...arm(200), quality: r(1.3) }).verdict).toBe('failed');
+    expect(analyzeCanary({ ...arm(500), quality: r(1) }, { ...arm(200), quality: r(1.1) }).verdict).toBe('successful');
+  });
+});

@@ -1,6 +1,6 @@
 // The rollout's pure parts: option defaults and checks, the step decision, and reading log rows into arm windows.
 import { describe, expect, it } from 'vitest';
-import { armWindow, decideStep, resolveRollout, scoreOf } from '../../../lib/serving/rollout.js';
+import { armWindow, decideStep, resolveRollout, scoreOf, validatePromotionDecision } from '../../../lib/serving/rollout.js';
 
 describe('resolveRollout', () => {
   it('defaults to blue-green, canary steps 5 -> 25 -> 50 -> 100, rollback on inconclusive', () => {
@@ -47,5 +47,28 @@ describe('armWindow', () => {
     ]);
     expect(w).toEqual({ requests: 3, errors: 1, latenciesMs: [1.5, 2.5], scores: [0.3, 1] });
     expect(scoreOf({ label: 'x' })).toBeNull();
+  });
+});
+
+describe('promotion approval', () => {
+  const ctx = { awaiting: true, startedBy: 'alice', approvers: ['carol', 'Dave'] };
+
+  it('accepts an approver on the list (case-insensitively) with a reason', () => {
+    expect(() => validatePromotionDecision({ approver: 'dave', reason: 'fine' }, ctx)).not.toThrow();
+    expect(() => validatePromotionDecision({ approver: 'erin', reason: 'fine' }, { ...ctx, approvers: undefined })).not.toThrow();
+  });
+
+  it('refuses the rollout starter, someone off the list, a missing reason, and any decision when none is awaited', () => {
+    expect(() => validatePromotionDecision({ approver: 'Alice ', reason: 'mine' }, { ...ctx, approvers: undefined })).toThrow(/Alice started this rollout and may not approve its promotion/);
+    expect(() => validatePromotionDecision({ approver: 'erin', reason: 'x' }, ctx)).toThrow(/erin is not an approver for this model; allowed: carol, Dave/);
+    expect(() => validatePromotionDecision({ approver: 'carol', reason: ' ' }, ctx)).toThrow(/needs a non-empty reason/);
+    expect(() => validatePromotionDecision({ approver: 'carol', reason: 'x' }, { ...ctx, awaiting: false })).toThrow(/not waiting for approval/);
+  });
+
+  it('takes an approval plan for canaries only, with a positive deadline', () => {
+    expect(resolveRollout({ strategy: 'canary', approval: { deadlineSeconds: 60 } }).approval).toEqual({ deadlineSeconds: 60 });
+    expect(resolveRollout({ strategy: 'canary' }).approval).toBeNull();
+    expect(() => resolveRollout({ strategy: 'blue-green', approval: {} })).toThrow(/canary strategy only/);
+    expect(() => resolveRollout({ strategy: 'canary', approval: { deadlineSeconds: 0 } })).toThrow(/deadlineSeconds must be a positive number/);
   });
 });

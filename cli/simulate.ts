@@ -1,6 +1,8 @@
 // A bounded traffic simulator for the monitoring demo: scores credit applications on a model over HTTP
 // (loopback by default), shifts the input distribution partway, and sends the true labels as feedback later.
 //   npx tsx cli/simulate.ts --model credit-default --requests 40 --rows 25 --shift-after 20 --feedback-delay-ms 2000
+// To carry a retrained version through its canary, keep traffic (and labels) flowing until it is in production:
+//   npx tsx cli/simulate.ts --model credit-default --requests 2000 --shift-after 0 --pace-ms 250 --until-version 2
 import { gaussian, seededRandom } from '../lib/util/random.js';
 
 export interface SimulationOptions {
@@ -20,6 +22,13 @@ export interface SimulationOptions {
   feedbackShare: number;
   seed: number;
   headers?: Record<string, string>;
+  /** Pause between requests, so a bounded number of requests spans minutes (a canary's steps). */
+  paceMs: number;
+  /**
+   * Stop early once this version of the model is @production (checked every 10 requests); feedback is then
+   * sent every 10 requests rather than at the end, so a canary's live-quality analysis sees labels.
+   */
+  untilVersion?: number;
 }
 
 export interface SimulationResult {
@@ -31,6 +40,8 @@ export interface SimulationResult {
   failures: number;
   /** The first failure's status and answer, to say what went wrong. */
   firstFailure?: string;
+  /** `untilVersion` was seen @production. */
+  reachedVersion?: boolean;
 }
 
 export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'apiUrl' | 'model'> = {
@@ -41,6 +52,7 @@ export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'apiUrl' | 'model'> = {
   feedbackDelayMs: 1000,
   feedbackShare: 1,
   seed: 11,
+  paceMs: 0,
 };
 
 type Row = { income: number | null; debt_ratio: number; age: number; late_payments: number; utilization: number };
@@ -58,12 +70,35 @@ export function application(rand: () => number, shift: number): { row: Row; labe
   return { row, label };
 }
 
-async function post(o: SimulationOptions, route: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(o.apiUrl + route, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(body) });
+async function call(o: SimulationOptions, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(o.apiUrl + route, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...o.headers }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-/** Runs the simulation: all requests first (sequentially, so the load stays bounded), then the delayed feedback. */
+const post = (o: SimulationOptions, route: string, body: unknown) => call(o, 'POST', route, body);
+
+async function inProduction(o: SimulationOptions, version: number): Promise<boolean> {
+  const res = await call(o, 'GET', `/v1/models/${encodeURIComponent(o.model)}`);
+  return res.status === 200 && (res.body.versions ?? []).some((v: { version: number; aliases: string[] }) => v.version === version && v.aliases.includes('production'));
+}
+
+async function sendFeedback(o: SimulationOptions, labels: Array<{ predictionId: string; label: string }>, result: SimulationResult): Promise<void> {
+  for (let i = 0; i < labels.length; i += 500) {
+    const batch = labels.slice(i, i + 500);
+    const res = await post(o, '/v1/feedback', { items: batch });
+    result.feedbackSent += batch.length;
+    if (res.status === 200) result.feedbackAccepted += res.body.accepted;
+    else {
+      result.failures++;
+      result.firstFailure ??= `feedback ${res.status}: ${JSON.stringify(res.body)}`;
+    }
+  }
+}
+
+/**
+ * Runs the simulation: requests one after another (so the load stays bounded), then the delayed feedback;
+ * with `untilVersion`, feedback goes every 10 requests and the run ends once that version is @production.
+ */
 export async function simulate(options: Partial<SimulationOptions> & Pick<SimulationOptions, 'apiUrl' | 'model'>): Promise<SimulationResult> {
   const o: SimulationOptions = { ...DEFAULT_SIMULATION, ...options };
   if (o.requests > 10_000 || o.rowsPerRequest > 1000) throw new Error('simulate is bounded: at most 10,000 requests of 1,000 rows');
@@ -85,18 +120,18 @@ export async function simulate(options: Partial<SimulationOptions> & Pick<Simula
     res.body.predictions.forEach((p: { id: string }, i: number) => {
       if (rand() < o.feedbackShare) labels.push({ predictionId: p.id, label: apps[i].label });
     });
+    if (o.untilVersion !== undefined && result.requests % 10 === 0) {
+      await sendFeedback(o, labels.splice(0), result);
+      if (await inProduction(o, o.untilVersion)) {
+        result.reachedVersion = true;
+        break;
+      }
+    }
+    if (o.paceMs > 0) await new Promise((r) => setTimeout(r, o.paceMs));
   }
   await new Promise((r) => setTimeout(r, o.feedbackDelayMs));
-  for (let i = 0; i < labels.length; i += 500) {
-    const batch = labels.slice(i, i + 500);
-    const res = await post(o, '/v1/feedback', { items: batch });
-    result.feedbackSent += batch.length;
-    if (res.status === 200) result.feedbackAccepted += res.body.accepted;
-    else {
-      result.failures++;
-      result.firstFailure ??= `feedback ${res.status}: ${JSON.stringify(res.body)}`;
-    }
-  }
+  await sendFeedback(o, labels, result);
+  if (o.untilVersion !== undefined) result.reachedVersion ??= await inProduction(o, o.untilVersion);
   return result;
 }
 
@@ -118,6 +153,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     shift: num('shift', DEFAULT_SIMULATION.shift),
     feedbackDelayMs: num('feedback-delay-ms', DEFAULT_SIMULATION.feedbackDelayMs),
     seed: num('seed', DEFAULT_SIMULATION.seed),
+    paceMs: num('pace-ms', DEFAULT_SIMULATION.paceMs),
+    untilVersion: arg('until-version') === undefined ? undefined : num('until-version', 0),
     headers: key ? { authorization: `Bearer ${key}` } : undefined,
   }).then(
     (r) => console.log(JSON.stringify(r, null, 2)),

@@ -6,7 +6,7 @@ import type { createMonitoringActivities } from '../activities/monitoring.js';
 import { decideAlerts, decideRetrain, type AlertState, type Finding } from '../lib/monitoring/alerts.js';
 import type { ReportSummary } from '../lib/monitoring/report.js';
 import { SHORT_IO } from './activity-options.js';
-import { startRetraining } from './retraining.js';
+import { retrainSettings, startRetraining } from './retraining.js';
 import { MODEL_NAME, STAGE } from './search-attributes.js';
 
 /** Carried across continue-as-new. */
@@ -18,6 +18,8 @@ export interface MonitorState {
   totalReports: number;
   alertsSent: number;
   alertsSuppressed: number;
+  /** The latest report's summary, so the status query has it from the first moment of a continued run. */
+  lastReport?: ReportSummary;
 }
 
 export interface MonitoringInput {
@@ -53,7 +55,7 @@ const activities = proxyActivities<ReturnType<typeof createMonitoringActivities>
 export async function monitoringWorkflow(input: MonitoringInput): Promise<MonitorState> {
   const { modelName } = input;
   const state: MonitorState = input.state ?? { alerts: {}, lastRetrainAtMs: null, labelsSinceIso: new Date().toISOString(), totalReports: 0, alertsSent: 0, alertsSuppressed: 0 };
-  const status: MonitoringStatus = { modelName, stage: 'starting', reportsThisRun: 0, state, lastAlerts: [] };
+  const status: MonitoringStatus = { modelName, stage: 'starting', latest: state.lastReport, reportsThisRun: 0, state, lastAlerts: [] };
   let stopping = false;
   let checkNow = false;
   setHandler(monitoringStatusQuery, () => status);
@@ -75,6 +77,7 @@ export async function monitoringWorkflow(input: MonitoringInput): Promise<Monito
     const windowEnd = new Date(nowMs).toISOString();
     const summary = await activities.computeMonitoringReport(modelName, windowEnd);
     status.latest = summary;
+    state.lastReport = summary;
     state.totalReports++;
     status.reportsThisRun++;
 
@@ -103,7 +106,7 @@ export async function monitoringWorkflow(input: MonitoringInput): Promise<Monito
     status.retrainBlocked = decision.blocked;
     if (decision.retrain && summary.version !== null) {
       const triggerId = `${modelName}:report-${summary.reportId}`;
-      const started = await startRetraining({ modelName, reasons: decision.reasons, triggerId, startedBy: policy.retrain.startedBy, target: policy.retrain.target, features: policy.retrain.features });
+      const started = await startRetraining({ modelName, reasons: decision.reasons, triggerId, ...retrainSettings(policy.retrain) });
       if (started.outcome === 'started') {
         state.lastRetrainAtMs = nowMs;
         state.labelsSinceIso = windowEnd;
@@ -116,10 +119,11 @@ export async function monitoringWorkflow(input: MonitoringInput): Promise<Monito
     status.stage = 'waiting';
     status.nextReportAt = next;
     setCurrentDetails(`Last report ${summary.status} (drift ${summary.driftStatus}, ${summary.windowRows} rows, ${summary.labelledRows} labelled); next at ${next}`);
-    if (status.reportsThisRun >= policy.reportsPerRun || workflowInfo().continueAsNewSuggested) {
+    await condition(() => stopping || checkNow, policy.intervalSeconds * 1000);
+    // After the wait, so the continued run's first report is on schedule; a stop wins over continuing.
+    if (!stopping && (status.reportsThisRun >= policy.reportsPerRun || workflowInfo().continueAsNewSuggested)) {
       await continueAsNew<typeof monitoringWorkflow>({ modelName, state });
     }
-    await condition(() => stopping || checkNow, policy.intervalSeconds * 1000);
   }
   status.stage = 'stopped';
   return state;

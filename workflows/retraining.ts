@@ -3,6 +3,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, WorkflowIdReusePolicy, defineQuery, executeChild, proxyActivities, setCurrentDetails, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createMonitoringActivities } from '../activities/monitoring.js';
+import type { RetrainPolicy } from '../lib/monitoring/policy.js';
 import { LONG_IO, SHORT_IO } from './activity-options.js';
 import { MODEL_NAME, STAGE } from './search-attributes.js';
 import { trainingWorkflow } from './training.js';
@@ -16,6 +17,13 @@ export interface RetrainingInput {
   startedBy: string;
   target?: string;
   features?: string[];
+  /** The retrained version's rollout once approved (policy `retrain.rollout`). */
+  rollout?: RetrainPolicy['rollout'];
+}
+
+/** What a retrain takes from the model's retrain policy. */
+export function retrainSettings(policy: RetrainPolicy): Pick<RetrainingInput, 'startedBy' | 'target' | 'features' | 'rollout'> {
+  return { startedBy: policy.startedBy, target: policy.target, features: policy.features, rollout: policy.rollout };
 }
 
 export interface RetrainingStatus {
@@ -64,7 +72,7 @@ export async function retrainingWorkflow(input: RetrainingInput): Promise<Retrai
   setCurrentDetails(`Training run \`${runKey}\` on \`${plan.datasetVersionId}\` (${plan.labelledRows} labelled predictions added)`);
   const result = await executeChild(trainingWorkflow, {
     workflowId: runKey,
-    args: [plan.training],
+    args: [{ ...plan.training, rollout: input.rollout }],
     staticSummary: `Retrain ${input.modelName} (${input.reasons.join(', ')})`,
   });
   status.stage = 'completed';
@@ -93,7 +101,7 @@ export async function startRetraining(input: RetrainingInput): Promise<{ outcome
 }
 
 /** What a Temporal Schedule starts: a retrain for the schedule reason, skipped if one is running. */
-export async function scheduledRetrainingWorkflow(input: { modelName: string; startedBy: string; target?: string; features?: string[] }): Promise<{ outcome: string; workflowId: string }> {
+export async function scheduledRetrainingWorkflow(input: Omit<RetrainingInput, 'reasons' | 'triggerId'>): Promise<{ outcome: string; workflowId: string }> {
   const triggerId = `schedule:${workflowInfo().workflowId}`;
   const started = await startRetraining({ ...input, reasons: ['schedule'], triggerId });
   await monitoring.recordRetrainTrigger({ id: triggerId, modelName: input.modelName, reasons: ['schedule'], workflowId: started.workflowId, outcome: started.outcome });

@@ -63,7 +63,7 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
   const releaseId = releaseWorkflowId(input.modelName, mv.version);
   const child = await startChild(releaseWorkflow, {
     workflowId: releaseId,
-    args: [{ modelName: input.modelName, version: mv.version, trainingRunId: runId, startedBy: input.startedBy, approval: input.approval }],
+    args: [{ modelName: input.modelName, version: mv.version, trainingRunId: runId, startedBy: input.startedBy, approval: input.approval, rollout: input.rollout }],
     staticSummary: `Release ${input.modelName} v${mv.version}`,
     // An approver may still be deciding when someone cancels the training run; the release stands alone.
     parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -39,10 +39,15 @@ const feedbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body;
       const items: FeedbackItem[] = 'items' in body ? body.items : [body];
       let result = await recordFeedback(app.deps.db, items);
-      // A prediction answered a moment ago may still sit in the log's queue: write it and look again.
-      if (result.items.some((i) => i.status === 404) && app.predictionLog.depth > 0) {
+      // A prediction answered a moment ago may still sit in the log's queue, or its write may commit just after
+      // the lookup: write the queue and look again for the unknown ones only (the stored ones must not count twice).
+      const unknown = items.filter((_, i) => result.items[i].status === 404);
+      if (unknown.length > 0) {
         await app.predictionLog.flush();
-        result = await recordFeedback(app.deps.db, items);
+        const retried = (await recordFeedback(app.deps.db, unknown)).items;
+        const outcomes = result.items.map((o) => (o.status === 404 ? retried.shift()! : o));
+        const accepted = outcomes.filter((o) => o.status === 200).length;
+        result = { items: outcomes, accepted, replaced: outcomes.filter((o) => o.status === 200 && o.outcome === 'replaced').length, rejected: outcomes.length - accepted };
       }
       if (result.accepted > 0) return reply.status(200).send(result);
       const status = result.items.some((i) => i.status === 400) ? 400 : 404;

@@ -10,7 +10,7 @@ import type { MonitoringPolicyInput } from '../../lib/monitoring/policy.js';
 import { getPolicy, listReports, setPolicy } from '../../lib/monitoring/report.js';
 import { modelExists } from '../../lib/registry/registry.js';
 import { checkNowSignal, monitoringStatusQuery, monitoringWorkflow, monitoringWorkflowId, stopMonitoringSignal } from '../../workflows/monitoring.js';
-import { retrainingScheduleId, scheduledRetrainingWorkflow } from '../../workflows/retraining.js';
+import { retrainingScheduleId, retrainSettings, scheduledRetrainingWorkflow } from '../../workflows/retraining.js';
 import { errors } from '../schemas.js';
 
 const Params = Type.Object({ name: Type.String() });
@@ -59,7 +59,7 @@ const monitoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
           action: {
             type: 'startWorkflow',
             workflowType: scheduledRetrainingWorkflow,
-            args: [{ modelName: name, startedBy: policy.retrain.startedBy, target: policy.retrain.target, features: policy.retrain.features }],
+            args: [{ modelName: name, ...retrainSettings(policy.retrain) }],
             taskQueue: config.taskQueues.orchestration,
             workflowId: `retrain-scheduled-${name}`,
           },

@@ -1,6 +1,7 @@
 // A model's monitoring policy: how often and over what window, thresholds for drift, quality and SLOs,
 // where alerts go, and when retraining starts. Stored per model as jsonb; defaults documented here.
 import { ValidationError } from '../errors.js';
+import { resolveRollout, type RolloutOptions } from '../serving/rollout.js';
 import { resolveThresholds, type DriftThresholdsInput } from './thresholds.js';
 
 export interface QualityThresholds {
@@ -37,6 +38,8 @@ export interface RetrainPolicy {
   features?: string[];
   /** Who the retrain is started as (may not approve it). */
   startedBy: string;
+  /** How an approved retrained version is put into service, e.g. `{strategy: 'canary', steps: [10, 50]}`; default blue-green. */
+  rollout?: RolloutOptions;
 }
 
 export interface MonitoringPolicy {
@@ -106,6 +109,13 @@ export function resolvePolicy(input: MonitoringPolicyInput = {}): MonitoringPoli
   if (r.newLabels !== null && !(Number.isInteger(r.newLabels) && r.newLabels > 0)) fail(`retrain.newLabels must be a positive integer or null, got ${r.newLabels}`);
   if (r.everySeconds !== null && !(positive(r.everySeconds) && r.everySeconds >= 60)) fail(`retrain.everySeconds must be >= 60 or null, got ${r.everySeconds}`);
   if (!(r.cooldownSeconds >= 0)) fail(`retrain.cooldownSeconds must be >= 0, got ${r.cooldownSeconds}`);
+  if (r.rollout !== undefined) {
+    try {
+      resolveRollout(r.rollout);
+    } catch (err) {
+      fail(`retrain.${(err as Error).message}`);
+    }
+  }
   resolveThresholds(policy.drift);
   return policy;
 }

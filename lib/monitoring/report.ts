@@ -64,41 +64,44 @@ export async function setPolicy(db: Db, modelName: string, input: MonitoringPoli
 }
 
 export interface SloWindow {
+  /** Rows the model was asked to answer (routed to a version: answered or failed), shadow copies excluded. */
   requests: number;
+  /** Over the rows that got an answer (the version's, a fallback's or the default one). */
   latencyP99Ms: number | null;
   latencyP50Ms: number | null;
-  /** null: serving does not record errors in the prediction log (only answered rows are logged). */
+  /** Share of requests whose routed version failed or timed out (whatever answered them instead). */
   errorRate: number | null;
-  /** null: serving does not record fallbacks in the prediction log yet. */
+  /** Share of requests answered by the fallback version or the model's default answer. */
   fallbackRate: number | null;
   notes: string[];
 }
 
 /**
- * SLO numbers of a model (every version and arm) over a window of the prediction log. Error and
- * fallback rates are read from rows marked `outputs.error` / `outputs.fallback` or arm `fallback`;
- * serving marks neither today, so they are reported as 0 with a note when nothing is marked.
+ * SLO numbers of a model over a window of the prediction log, from what serving logged of every request,
+ * whatever version, arm or deployment served it: `status` `ok` (answered by the routed version), `error`
+ * (the routed version failed; logged before any fallback), `fallback` / `default` (the fallback version or
+ * the default answer answered it instead). Shadow copies are not served, so they are not counted. Rows are
+ * counted like the canary analysis counts them (lib/serving/rollout.ts `armWindow`): requests are ok + error.
  */
 export async function sloWindow(db: Db, modelName: string, start: Date, end: Date): Promise<SloWindow> {
   const { rows } = await db.query<{ n: string; p99: number | null; p50: number | null; errors: string; fallbacks: string }>(
-    `select count(*) as n,
-            percentile_cont(0.99) within group (order by latency_ms) as p99,
-            percentile_cont(0.5) within group (order by latency_ms) as p50,
-            count(*) filter (where outputs ? 'error') as errors,
-            count(*) filter (where arm = 'fallback' or outputs->>'fallback' = 'true') as fallbacks
-     from predictions where model_name = $1 and at >= $2 and at < $3`,
+    `select count(*) filter (where status in ('ok', 'error')) as n,
+            percentile_cont(0.99) within group (order by latency_ms) filter (where status <> 'error') as p99,
+            percentile_cont(0.5) within group (order by latency_ms) filter (where status <> 'error') as p50,
+            count(*) filter (where status = 'error') as errors,
+            count(*) filter (where status in ('fallback', 'default')) as fallbacks
+     from predictions where model_name = $1 and at >= $2 and at < $3 and arm <> 'shadow'`,
     [modelName, start, end],
   );
   const r = rows[0];
   const n = Number(r.n);
-  const notes = ['latency is the per-row share of each request as logged by serving; errors and fallbacks are counted only if serving marks them in the log (it does not yet: failed requests are not logged)'];
   return {
     requests: n,
     latencyP99Ms: r.p99 === null ? null : Number(r.p99),
     latencyP50Ms: r.p50 === null ? null : Number(r.p50),
     errorRate: n > 0 ? Number(r.errors) / n : null,
     fallbackRate: n > 0 ? Number(r.fallbacks) / n : null,
-    notes,
+    notes: ["latency is each answered row's share of its request's latency, as serving logs it"],
   };
 }
 

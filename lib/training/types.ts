@@ -1,5 +1,6 @@
 // Shared shapes for training: the workflow's input/result, splits, search, and the model signature stored with a version.
 import type { ApprovalPolicy, ReleaseResult } from '../release/types.js';
+import type { RolloutOptions } from '../serving/rollout.js';
 
 export const LEARNERS = ['logistic', 'ridge', 'gbdt'] as const;
 /** logistic: binary or multinomial classification; ridge: regression; gbdt: histogram gradient-boosted trees (either task). */
@@ -91,6 +92,8 @@ export interface TrainingInput {
   /** Who started the run (recorded as lineage; they may not decide on their own run). */
   startedBy?: string;
   approval?: ApprovalPolicy;
+  /** How the version is put into service once approved (the release's rollout); default blue-green. */
+  rollout?: RolloutOptions;
   /**
    * How long a training or trial activity may go without a heartbeat before Temporal retries it on another
    * worker (a Temporal duration, e.g. '5s'); default one minute. Not accepted by the HTTP API: set when starting

@@ -90,4 +90,10 @@ describe('resolvePolicy', () => {
     expect(() => resolvePolicy({ alertWebhook: 'ftp://x' })).toThrow(/alertWebhook/);
     expect(() => resolvePolicy({ drift: { psi: { warn: 0.5, drift: 0.1 } } })).toThrow(/psi/);
   });
+
+  it('keeps a retrain rollout that resolveRollout accepts and names the bad setting otherwise', () => {
+    expect(resolvePolicy({ retrain: { rollout: { strategy: 'canary', steps: [10, 50] } } }).retrain.rollout).toEqual({ strategy: 'canary', steps: [10, 50] });
+    expect(() => resolvePolicy({ retrain: { rollout: { strategy: 'canary', steps: [50, 10] } } })).toThrow(/^monitoring policy: retrain\.rollout\.steps must increase/);
+    expect(() => resolvePolicy({ retrain: { rollout: { strategy: 'canary', stepSeconds: -1 } } })).toThrow(/retrain\.rollout\.stepSeconds/);
+  });
 });

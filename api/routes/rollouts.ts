@@ -7,47 +7,11 @@ import { Type } from 'typebox';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { getModelVersion } from '../../lib/registry/registry.js';
 import { MODEL_NAME_PATTERN } from '../../lib/registry/types.js';
-import { resolveRollout, ROLLOUT_STRATEGIES, type RolloutInput, type RolloutResult } from '../../lib/serving/rollout.js';
+import { resolveRollout, type RolloutInput, type RolloutResult } from '../../lib/serving/rollout.js';
 import { listRolloutSteps } from '../../lib/serving/rollout-store.js';
 import { approvePromotionUpdate, rejectPromotionUpdate, rolloutStatusQuery, rolloutWorkflow, rolloutWorkflowId } from '../../workflows/rollout.js';
 import { actingAs, actorOf } from '../auth.js';
-import { errors } from '../schemas.js';
-
-const Options = Type.Object(
-  {
-    strategy: Type.Union(ROLLOUT_STRATEGIES.map((s) => Type.Literal(s))),
-    steps: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1, maxItems: 20, description: 'Canary percentages, increasing (default 5, 25, 50, 100)' })),
-    stepSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds per canary step, or the shadow duration (default 300)' })),
-    maxInconclusiveWaits: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-    onInconclusive: Type.Optional(Type.Union([Type.Literal('rollback'), Type.Literal('proceed')])),
-    thresholds: Type.Optional(
-      Type.Object(
-        {
-          minRequests: Type.Optional(Type.Integer({ minimum: 1 })),
-          maxErrorRateIncrease: Type.Optional(Type.Number({ minimum: 0 })),
-          maxLatencyRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          latencyFloorMs: Type.Optional(Type.Number({ minimum: 0 })),
-          maxScorePsi: Type.Optional(Type.Number({ minimum: 0 })),
-          maxAccuracyDrop: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Live quality: canary accuracy on feedback labels at most this below stable (default 0.05)' })),
-          maxRmseRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "Live quality: a regressor canary's RMSE at most this multiple of stable's (default 1.2)" })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    shadowFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-    promoteAfterShadow: Type.Optional(Type.Boolean()),
-    approval: Type.Optional(
-      Type.Object(
-        {
-          approvers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, description: "Who may decide; default anyone with the approver role but the rollout's starter" })),
-          deadlineSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Rolled back without a decision by then; default: waits' })),
-        },
-        { additionalProperties: false, description: 'Canary only: wait for POST /v1/rollouts/{id}/decision before the last step (promotion)' },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+import { errors, RolloutOptionsSchema } from '../schemas.js';
 
 const DecisionBody = Type.Object(
   {
@@ -64,7 +28,7 @@ const StartBody = Type.Object(
   {
     modelName: Type.String({ pattern: MODEL_NAME_PATTERN }),
     version: Type.Integer({ minimum: 1 }),
-    rollout: Type.Optional(Options),
+    rollout: Type.Optional(RolloutOptionsSchema),
     reason: Type.String({ minLength: 1 }),
   },
   { additionalProperties: false },

@@ -10,45 +10,12 @@ import { GBDT_PARAM_NAMES } from '../../lib/training/params.js';
 import { validateSearch } from '../../lib/training/search.js';
 import { CATEGORICAL_ENCODINGS, IMPUTE_STRATEGIES, LEARNERS, SCALINGS, type TrainingInput } from '../../lib/training/types.js';
 import { validatePolicy } from '../../lib/release/approval.js';
-import { resolveRollout, ROLLOUT_STRATEGIES } from '../../lib/serving/rollout.js';
+import { resolveRollout } from '../../lib/serving/rollout.js';
 import { statusQuery, trainingWorkflow } from '../../workflows/training.js';
 import { releaseStatusQuery } from '../../workflows/release.js';
 import { actingAs } from '../auth.js';
-import { ApprovalPolicySchema, DecisionRecord, errors } from '../schemas.js';
+import { ApprovalPolicySchema, DecisionRecord, errors, RolloutOptionsSchema } from '../schemas.js';
 
-// The shape /v1/rollouts takes (api/routes/rollouts.ts `Options`); resolveRollout checks what a schema cannot.
-const RolloutOptionsSchema = Type.Object(
-  {
-    strategy: Type.Union(ROLLOUT_STRATEGIES.map((s) => Type.Literal(s))),
-    steps: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1, maxItems: 20, description: 'Canary percentages, increasing (default 5, 25, 50, 100)' })),
-    stepSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds per canary step, or the shadow duration (default 300)' })),
-    maxInconclusiveWaits: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-    onInconclusive: Type.Optional(Type.Union([Type.Literal('rollback'), Type.Literal('proceed')])),
-    thresholds: Type.Optional(
-      Type.Object(
-        {
-          minRequests: Type.Optional(Type.Integer({ minimum: 1 })),
-          maxErrorRateIncrease: Type.Optional(Type.Number({ minimum: 0 })),
-          maxLatencyRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          latencyFloorMs: Type.Optional(Type.Number({ minimum: 0 })),
-          maxScorePsi: Type.Optional(Type.Number({ minimum: 0 })),
-          maxAccuracyDrop: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-          maxRmseRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    shadowFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-    promoteAfterShadow: Type.Optional(Type.Boolean()),
-    approval: Type.Optional(
-      Type.Object(
-        { approvers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })), deadlineSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false, description: 'How the version is put into service once approved (default blue-green); see /v1/rollouts' },
-);
 
 const StartBody = Type.Object(
   {

@@ -20,8 +20,13 @@ export interface LiveQuality {
 
 export interface LabelledPrediction {
   label: unknown;
-  /** The logged outputs: `{label, probabilities}`. */
-  outputs: { label?: unknown; probabilities?: Record<string, number> };
+  /** The logged outputs: `{label, probabilities}`, plus `modelLabel` when post-processing rewrote the label. */
+  outputs: { label?: unknown; modelLabel?: unknown; probabilities?: Record<string, number> };
+}
+
+/** Quality judges the model, so a label rewritten by post-processing rules is read as the model said it. */
+function modelLabel(r: LabelledPrediction): unknown {
+  return r.outputs.modelLabel ?? r.outputs.label;
 }
 
 /** Labelled rows needed before a metric is reported; below it one lucky row would read as 100% accuracy. */
@@ -48,7 +53,7 @@ export function scoreLabelled(signature: Pick<ModelSignature, 'classes' | 'task'
   }
   if (task === 'regression') {
     const y = Float64Array.from(rows, (r) => Number(r.label));
-    const p = Float64Array.from(rows, (r) => Number(r.outputs.label));
+    const p = Float64Array.from(rows, (r) => Number(modelLabel(r)));
     return { ...empty, rmse: attempt('rmse', notes, () => rmse(y, p)) };
   }
   const classes = signature.classes;
@@ -58,7 +63,7 @@ export function scoreLabelled(signature: Pick<ModelSignature, 'classes' | 'task'
   const probabilities = new Float64Array(rows.length * K);
   rows.forEach((r, i) => {
     y[i] = classIndex(r.label, classes);
-    predicted[i] = classIndex(r.outputs.label, classes);
+    predicted[i] = classIndex(modelLabel(r), classes);
     for (let k = 0; k < K; k++) probabilities[i * K + k] = Number(r.outputs.probabilities?.[String(classes[k])] ?? Number.NaN);
   });
   return {
@@ -71,8 +76,9 @@ export function scoreLabelled(signature: Pick<ModelSignature, 'classes' | 'task'
 
 /**
  * Live quality of a model version over [start, end) of prediction time, joined with feedback by
- * prediction id. The join and the count run in SQL; only the labelled rows (label, outputs) come back,
- * at most `maxRows` of them.
+ * prediction id. Only rows the version itself answered count (status ok, or fallback when it was the
+ * fallback); a declared default answer logged under a failed version says nothing about its quality.
+ * The join and the count run in SQL; only the labelled rows (label, outputs) come back, at most `maxRows`.
  */
 export async function liveQuality(
   db: Db,
@@ -82,7 +88,7 @@ export async function liveQuality(
   const { rows } = await db.query<{ label: unknown; outputs: LabelledPrediction['outputs']; total: string }>(
     `select f.label, p.outputs, count(*) over () as total
      from predictions p join prediction_feedback f on f.prediction_id = p.id
-     where p.model_name = $1 and p.version = $2 and p.at >= $3 and p.at < $4
+     where p.model_name = $1 and p.version = $2 and p.at >= $3 and p.at < $4 and p.status in ('ok', 'fallback')
      order by p.at desc limit $5`,
     [q.modelName, q.version, q.start, q.end, maxRows],
   );

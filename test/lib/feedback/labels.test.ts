@@ -49,6 +49,12 @@ describe('scoreLabelled', () => {
     expect(oneClass.rocAuc).toBeNull();
     expect(oneClass.notes.join(' ')).toMatch(/roc_auc/);
   });
+  it('judges the label the model gave, not one rewritten by post-processing rules', () => {
+    const rewritten = rows.map((r) => ({ ...r, outputs: { ...r.outputs, label: 'approve', modelLabel: r.outputs.label } }));
+    expect(scoreLabelled({ classes }, rewritten).accuracy).toBe(scoreLabelled({ classes }, rows).accuracy);
+    const clamped = Array.from({ length: 40 }, (_, i) => ({ label: i, outputs: { label: 10, modelLabel: i + 2 } }));
+    expect(scoreLabelled({ classes: ['prediction'], task: 'regression' }, clamped).rmse).toBeCloseTo(2, 12);
+  });
   it('computes RMSE for a regressor', () => {
     const reg = Array.from({ length: 40 }, (_, i) => ({ label: i, outputs: { label: i + 2 } }));
     expect(scoreLabelled({ classes: ['prediction'], task: 'regression' }, reg).rmse).toBeCloseTo(2, 12);

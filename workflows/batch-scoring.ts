@@ -1,5 +1,6 @@
-// Batch scoring stage: a dataset version scored by one model version in Arrow batches, on the train queue,
-// resumable after a crash from the last committed batch; the result is one Arrow IPC artifact.
+// Batch scoring stage: a dataset version or a Postgres query scored by one model version in Arrow batches, on the
+// train queue, resumable after a crash from the last committed batch; predictions go to a Postgres table and/or
+// one Arrow IPC or Parquet artifact. Started through the API, now or by a Temporal Schedule.
 import { ActivityFailure, CancellationScope, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createBatchScoringActivities, createBatchScoringComputeActivities } from '../activities/batch-scoring.js';
 import type { BatchScoringInput, BatchScoringResult } from '../lib/serving/batch-scoring.js';
@@ -25,12 +26,12 @@ function reason(err: unknown): string {
 /** The run id (batch_scoring_runs.id, and where parts are recorded) is the workflow id. */
 export async function batchScoringWorkflow(input: BatchScoringInput): Promise<BatchScoringResult> {
   const runId = workflowInfo().workflowId;
-  const compute = proxyActivities<ReturnType<typeof createBatchScoringComputeActivities>>(longCpu());
+  const compute = proxyActivities<ReturnType<typeof createBatchScoringComputeActivities>>(longCpu({ heartbeatTimeout: input.heartbeatTimeout }));
   const status: BatchScoringWorkflowStatus = { stage: 'planning' };
   setHandler(batchScoringStatusQuery, () => status);
   upsertSearchAttributes([
     { key: MODEL_NAME, value: input.modelName },
-    { key: DATASET, value: input.datasetVersionId },
+    ...(input.datasetVersionId !== undefined ? [{ key: DATASET, value: input.datasetVersionId }] : []),
     { key: STAGE, value: 'batch_scoring' },
   ]);
   try {

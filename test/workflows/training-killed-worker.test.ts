@@ -5,19 +5,19 @@
 //
 // The heartbeat timeout is one minute by default (workflows/activity-options.ts longCpu); this test passes
 // `heartbeatTimeout: '4s'` in the TrainingInput (not accepted by the HTTP API) so the retry comes within seconds.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
 import type { TrainingInput } from '../../lib/training/types.js';
 import { ingestionWorkflow, statusQuery, trainingWorkflow } from '../../workflows/index.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
+import { activityAttempts, spawnWorker, type SpawnedWorker } from '../setup/spawned-worker.js';
 
 let stack: Stack;
-let second: ChildProcess;
+let second: SpawnedWorker;
 let secondIdentity: string;
 let datasetVersionId: string;
 
@@ -31,35 +31,11 @@ beforeAll(async () => {
     args: [{ name: `killed-${Date.now()}`, sourceUri: csv }],
   });
   datasetVersionId = ds.id;
-  second = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      MLCYCLE_TASK_QUEUE: stack.config.taskQueues.orchestration,
-      MLCYCLE_DATA_DIR: stack.tmpDir,
-      MLCYCLE_TRAIN_CONCURRENCY: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  secondIdentity = `${second.pid}@${os.hostname()}`;
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Workers polling')) resolve();
-    };
-    second.stdout!.on('data', onData);
-    second.stderr!.on('data', onData);
-    second.once('exit', (code, signal) => reject(new Error(`second worker exited (${code ?? signal}): ${output}`)));
-  });
+  second = await spawnWorker(stack, { env: { MLCYCLE_TRAIN_CONCURRENCY: '1' } });
+  secondIdentity = second.identity;
 });
 afterAll(async () => {
-  if (second && second.exitCode === null && second.signalCode === null) {
-    const exited = new Promise((r) => second.once('exit', r));
-    second.kill('SIGTERM');
-    await exited;
-  }
+  await second?.kill('SIGTERM');
   await stack?.stop();
 });
 
@@ -89,24 +65,9 @@ async function finish(handle: WorkflowHandle<typeof trainingWorkflow>) {
   return status;
 }
 
-/** Every started runTrial attempt in the history: trial id, attempt, worker identity, why the previous attempt failed. */
+/** Every started runTrial attempt: trial id, attempt, worker identity, why the previous attempt failed. */
 async function trialAttempts(handle: WorkflowHandle<typeof trainingWorkflow>) {
-  const history = await handle.fetchHistory();
-  const scheduled = new Map<string, string>();
-  const attempts: Array<{ trialId: string; attempt: number; identity: string; lastFailure?: string }> = [];
-  for (const e of history.events ?? []) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name === 'runTrial') {
-      const req = JSON.parse(Buffer.from(s.input!.payloads![0].data!).toString()) as { trialId: string };
-      scheduled.set(String(e.eventId), req.trialId);
-    }
-    const started = e.activityTaskStartedEventAttributes;
-    const trialId = started && scheduled.get(String(started.scheduledEventId));
-    if (started && trialId) {
-      attempts.push({ trialId, attempt: started.attempt ?? 1, identity: started.identity ?? '', lastFailure: started.lastFailure?.message ?? undefined });
-    }
-  }
-  return attempts;
+  return (await activityAttempts(handle, 'runTrial')).map(({ input, ...a }) => ({ trialId: (input as { trialId: string }).trialId, ...a }));
 }
 
 describe('a training worker killed mid-trial', () => {
@@ -129,9 +90,7 @@ describe('a training worker killed mid-trial', () => {
       30_000,
     );
     expect(victim!.attempt).toBe(1);
-    const exited = new Promise((r) => second.once('exit', r));
-    second.kill('SIGKILL');
-    await exited;
+    await second.kill('SIGKILL');
     const status = await finish(handle);
 
     expect({ params: status.bestTrial!.params, score: status.bestTrial!.score, metric: status.bestTrial!.metric }).toEqual({

@@ -1,4 +1,4 @@
-// Feature store activities: materialize a feature view's latest values into the online table.
+// Feature store activities: materialize a feature view's latest values into the online store, build training frames.
 import { Context, heartbeat } from '@temporalio/activity';
 import type { FeatureView } from '../lib/features/declaration.js';
 import { buildTrainingFrame } from '../lib/features/offline.js';
@@ -22,9 +22,10 @@ async function withHeartbeats<T>(details: unknown, fn: () => Promise<T>): Promis
 export function createFeatureActivities(deps: ActivityDeps) {
   return {
     /**
-     * Stages the view's source version and upserts every entity newer than the watermark in one
-     * transaction. Idempotent: a run id that already succeeded returns its recorded result; a retry
-     * after a crash before the commit finds the old watermark and does the same work again.
+     * Stages the view's source version and writes every entity whose source rows changed to the
+     * online store in use, committing digests, watermark and run record in one transaction.
+     * Idempotent: a run id that already succeeded returns its recorded result; a retry after a crash
+     * before the commit finds the old digests and writes the same values again.
      */
     async materializeFeatures(input: MaterializeInput): Promise<MaterializeResult> {
       const runId = input.runId || (Context.current().info.workflowExecution?.workflowId ?? Context.current().info.activityId);

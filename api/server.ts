@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   // A fresh deployment needs one way in: the first admin key, printed once (a copy goes to the data dir).
   const admin = await ensureAdminKey(runtime.db, config.dataDir);
   if (admin.created) console.log(`Created the first admin API key (shown once; a copy is in ${admin.file}): ${admin.key}`);
-  const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client });
+  const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client, onlineStore: runtime.onlineStore });
   const stop = async () => {
     await app.close();
     await runtime.close();

@@ -47,7 +47,7 @@ export async function start(config: Config, opts: { demo: boolean }): Promise<vo
       log(`  ${admin.key}`);
     }
     const apiKey = await cliApiKey(config).catch(() => undefined);
-    const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client }, { logger: { level: 'warn' } });
+    const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client, onlineStore: runtime.onlineStore }, { logger: { level: 'warn' } });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.api.host, port: config.api.port });
     log(`API listening on ${address}`);

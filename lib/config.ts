@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { ConfigError } from './errors.js';
 import { taskQueues } from './task-queues.js';
+import { redactPassword } from './util/redact.js';
 
 export interface Config {
   /** Root of all local state (embedded Postgres, dev-server history, artifacts). */
@@ -32,6 +33,8 @@ export interface Config {
     /** A version that has not answered after this long is abandoned for the fallback version. */
     timeoutMs: number;
   };
+  /** Online feature store: the Postgres table (default) or a Redis/Valkey database (MLCYCLE_ONLINE_STORE=redis://...). */
+  onlineStore: { backend: 'postgres' } | { backend: 'redis'; url: string };
   /** API key the CLI sends (MLCYCLE_API_KEY); unset means `<dataDir>/admin-api-key`, written by the first `npm start`. */
   apiKey?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -77,6 +80,7 @@ export const ENV_VARS = [
   'MLCYCLE_PREDICT_MAX_BATCH_ROWS',
   'MLCYCLE_PREDICT_MAX_WAIT_MS',
   'MLCYCLE_PREDICT_TIMEOUT_MS',
+  'MLCYCLE_ONLINE_STORE',
 ] as const;
 
 /** An integer variable within [min, max]; `what` completes the error message. */
@@ -128,6 +132,25 @@ function temporalAddress(env: Env): string | undefined {
   return raw;
 }
 
+function onlineStore(env: Env): Config['onlineStore'] {
+  const raw = env.MLCYCLE_ONLINE_STORE?.trim();
+  if (raw === undefined || raw === '' || raw === 'postgres') return { backend: 'postgres' };
+  const fix = 'set it to "postgres" or a Redis URL such as redis://127.0.0.1:6379/0 (rediss:// for TLS), or unset it to keep the online store in Postgres.';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`MLCYCLE_ONLINE_STORE is not a URL; ${fix}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(`MLCYCLE_ONLINE_STORE must start with redis:// or rediss:// (got ${url.protocol}//); ${fix}`);
+  }
+  if (!/^\/?\d*$/.test(url.pathname)) {
+    throw new ConfigError(`MLCYCLE_ONLINE_STORE=${JSON.stringify(redactPassword(raw))} names database ${JSON.stringify(url.pathname.slice(1))}; a Redis database is a number (redis://host:6379/0).`);
+  }
+  return { backend: 'redis', url: raw };
+}
+
 /** Reads and validates the environment. Throws ConfigError naming the variable and the fix. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const dataDir = path.resolve(cwd, nonEmpty(env, 'MLCYCLE_DATA_DIR', DEFAULTS.dataDir));
@@ -158,6 +181,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxWaitMs: nonNegativeInt(env, 'MLCYCLE_PREDICT_MAX_WAIT_MS', DEFAULTS.predictMaxWaitMs),
       timeoutMs: positiveInt(env, 'MLCYCLE_PREDICT_TIMEOUT_MS', DEFAULTS.predictTimeoutMs),
     },
+    onlineStore: onlineStore(env),
     apiKey: env.MLCYCLE_API_KEY?.trim() || undefined,
     logLevel: logLevel as Config['logLevel'],
   };

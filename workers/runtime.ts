@@ -6,6 +6,7 @@ import type { Config } from '../lib/config.js';
 import { startDevServer } from '../lib/runtime/dev-server.js';
 import { startEmbeddedPostgres } from '../lib/runtime/embedded-postgres.js';
 import { resolveTemporalCli } from '../lib/runtime/temporal-cli.js';
+import { openOnlineStore, type OnlineStore } from '../lib/features/online-store.js';
 import { ArtifactStore } from '../lib/storage/artifacts.js';
 import { connectDb, type Db } from '../lib/storage/db.js';
 import { migrate } from '../lib/storage/migrate.js';
@@ -17,6 +18,8 @@ export interface Runtime {
   db: Db;
   databaseUrl: string;
   artifacts: ArtifactStore;
+  /** Online feature store (MLCYCLE_ONLINE_STORE): what materialization writes and serving reads. */
+  onlineStore: OnlineStore;
   temporalAddress: string;
   connection: Connection;
   client: Client;
@@ -47,6 +50,9 @@ export async function startRuntime(config: Config, log: Log = () => {}): Promise
     cleanups.push(() => db.end());
     const applied = await migrate(db);
     if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')}`);
+    const onlineStore = await openOnlineStore(config.onlineStore, db);
+    cleanups.push(() => onlineStore.close());
+    if (onlineStore.backend !== 'postgres') log(`Online feature store: ${onlineStore.backend}`);
 
     let temporalAddress = config.temporal.address;
     let temporalUiUrl: string | undefined;
@@ -76,6 +82,7 @@ export async function startRuntime(config: Config, log: Log = () => {}): Promise
       db,
       databaseUrl,
       artifacts: new ArtifactStore(config.artifactDir),
+      onlineStore,
       temporalAddress,
       connection,
       client,

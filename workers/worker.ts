@@ -20,14 +20,14 @@ export interface Workers {
   shutdown(): void;
 }
 
-/** The worker configuration every mlcycle process derives from its runtime (config, database, artifacts). */
-export function workerConfig(runtime: Pick<Runtime, 'config' | 'db' | 'artifacts'>, connection: NativeConnection): WorkerConfig {
+/** The worker configuration every mlcycle process derives from its runtime (config, database, artifacts, online store). */
+export function workerConfig(runtime: Pick<Runtime, 'config' | 'db' | 'artifacts' | 'onlineStore'>, connection: NativeConnection): WorkerConfig {
   return {
     connection,
     namespace: runtime.config.temporal.namespace,
     taskQueues: runtime.config.taskQueues,
     trainConcurrency: runtime.config.trainConcurrency,
-    deps: { db: runtime.db, artifacts: runtime.artifacts },
+    deps: { db: runtime.db, artifacts: runtime.artifacts, onlineStore: runtime.onlineStore },
   };
 }
 

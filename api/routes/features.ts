@@ -27,6 +27,7 @@ const MaterializeResult = Type.Object({
   previousWatermark: Type.Union([Type.String(), Type.Null()]),
   watermark: Type.Union([Type.String(), Type.Null()]),
   entitiesUpserted: Type.Integer(),
+  entitiesRemoved: Type.Integer(),
 });
 const Started = Type.Object({ workflowId: Type.String() });
 const Value = Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]);
@@ -69,7 +70,7 @@ const featureRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { body: FeatureViewSchema, response: { 200: Registered, 201: Registered, ...errors(400) } },
     },
     async (request, reply) => {
-      const { created, ...view } = await registerFeatureView(app.deps.db, request.body);
+      const { created, ...view } = await registerFeatureView(app.deps.db, app.onlineStore, request.body);
       return reply.status(created ? 201 : 200).send(view);
     },
   );

@@ -7,6 +7,7 @@ import type { DatasetVersion } from '../data/types.js';
 import type { Db } from '../storage/db.js';
 import { withTransaction } from '../storage/db.js';
 import { parseFeatureView, type FeatureView } from './declaration.js';
+import type { OnlineStore } from './online-store.js';
 
 export interface RegisteredFeatureView {
   name: string;
@@ -45,17 +46,22 @@ function fromRow(r: Row): RegisteredFeatureView {
   };
 }
 
-/**
- * Stores a declaration. The same content returns the stored view (`created: false`); a changed one
- * becomes the next version, and its online values and watermark are dropped (the next
- * materialization recomputes every entity under the new definition).
- */
 /** A declaration's identity: the sha256 of its canonical JSON. */
 export function featureViewSha256(view: FeatureView): string {
   return createHash('sha256').update(canonicalJson(view)).digest('hex');
 }
 
-export async function registerFeatureView(db: Db, input: unknown): Promise<RegisteredFeatureView & { created: boolean }> {
+/**
+ * Stores a declaration. The same content returns the stored view (`created: false`); a changed one
+ * becomes the next version, and its online values (in `online`, before the registry commits),
+ * entity digests and watermark are dropped, so the next materialization recomputes every entity
+ * under the new definition.
+ */
+export async function registerFeatureView(
+  db: Db,
+  online: Pick<OnlineStore, 'dropView'>,
+  input: unknown,
+): Promise<RegisteredFeatureView & { created: boolean }> {
   const view = parseFeatureView(input);
   const sha256 = featureViewSha256(view);
   return withTransaction(db, async (client) => {
@@ -63,7 +69,8 @@ export async function registerFeatureView(db: Db, input: unknown): Promise<Regis
     const existing = rows[0];
     if (existing && existing.sha256 === sha256) return { ...fromRow(existing), created: false };
     if (existing) {
-      await client.query('delete from feature_online where view_name = $1', [view.name]);
+      await client.query('delete from feature_entity_digests where view_name = $1', [view.name]);
+      await online.dropView(client, view.name);
       const updated = await client.query<Row>(
         `update feature_views set declaration = $2, sha256 = $3, version = version + 1, owner = $4, watermark = null,
            watermark_dataset_version_id = null, updated_at = now() where name = $1 returning ${COLUMNS}`,

@@ -1,11 +1,17 @@
-// Staging: a dataset version's Arrow rows copied into a Postgres table in batches (an `unnest` insert,
-// which PGlite's wire server takes, unlike COPY FROM STDIN) so joins and windows run as SQL.
+// Staging: a dataset version's Arrow rows copied into a Postgres table so joins and windows run as
+// SQL: COPY FROM STDIN where the server takes it, else (the embedded PGlite) batched `unnest` inserts.
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Table } from 'apache-arrow';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { ColumnSchema, ColumnType } from '../data/types.js';
+import { supportsCopyFromStdin, type Db } from '../storage/db.js';
 
 export const STAGING_BATCH_ROWS = 5_000;
+/** Rows per chunk handed to the COPY stream. */
+const COPY_CHUNK_ROWS = 10_000;
 
 const PG_TYPES: Record<ColumnType, string> = { float64: 'float8', utf8: 'text', bool: 'boolean', timestamp: 'timestamptz' };
 
@@ -37,9 +43,18 @@ function cell(type: ColumnType, v: unknown): unknown {
   return String(v);
 }
 
+/** A value in COPY's text format: `\N` for null, backslash escapes for the separators. */
+function copyText(type: ColumnType, v: unknown): string {
+  const c = cell(type, v);
+  if (c === null) return '\\N';
+  if (type === 'bool') return c ? 't' : 'f';
+  if (type === 'utf8') return (c as string).replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'));
+  return Object.is(c, -0) ? '-0' : String(c);
+}
+
 /**
  * Creates `table` (unlogged, so staging costs no WAL) with `row_no` and one column per schema column,
- * and inserts the Arrow rows in batches of STAGING_BATCH_ROWS.
+ * and loads the Arrow rows: one COPY on Postgres, inserts of STAGING_BATCH_ROWS rows on PGlite.
  */
 export async function stageArrowTable(client: pg.ClientBase, table: string, arrow: Table, schema: ColumnSchema[]): Promise<StagedTable> {
   const columns = new Map<string, { column: string; type: ColumnType }>();
@@ -47,8 +62,26 @@ export async function stageArrowTable(client: pg.ClientBase, table: string, arro
   const defs = schema.map((c, i) => `c_${i} ${pgType(c.type)}`);
   await client.query(`create unlogged table ${table} (row_no bigint not null, ${defs.join(', ')})`);
   const vectors = schema.map((c) => arrow.getChild(c.name));
+  const names = ['row_no', ...schema.map((_, i) => `c_${i}`)].join(', ');
+  // supportsCopyFromStdin only runs `select version()`, which any client can.
+  if (await supportsCopyFromStdin(client as unknown as Db)) {
+    const chunks = function* () {
+      for (let start = 0; start < arrow.numRows; start += COPY_CHUNK_ROWS) {
+        const end = Math.min(arrow.numRows, start + COPY_CHUNK_ROWS);
+        let text = '';
+        for (let r = start; r < end; r++) {
+          text += String(r);
+          for (let j = 0; j < schema.length; j++) text += '\t' + copyText(schema[j].type, vectors[j]?.get(r));
+          text += '\n';
+        }
+        yield text;
+      }
+    };
+    await pipeline(Readable.from(chunks()), client.query(copyFrom(`copy ${table} (${names}) from stdin`)));
+    return { table, columns, rows: arrow.numRows };
+  }
   const casts = ['bigint[]', ...schema.map((c) => `${pgType(c.type)}[]`)];
-  const sql = `insert into ${table} (row_no, ${schema.map((_, i) => `c_${i}`).join(', ')}) select * from unnest(${casts.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
+  const sql = `insert into ${table} (${names}) select * from unnest(${casts.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
   for (let start = 0; start < arrow.numRows; start += STAGING_BATCH_ROWS) {
     const end = Math.min(arrow.numRows, start + STAGING_BATCH_ROWS);
     const params: unknown[][] = [Array.from({ length: end - start }, (_, k) => start + k)];

@@ -10,11 +10,15 @@ export interface MaterializeResult {
   runId: string;
   view: string;
   datasetVersionId: string;
-  /** True when every entity was recomputed (first run, changed declaration, or a source that is not an append of the last one). */
+  /** True when every entity was recomputed and the view's online values replaced (first run, changed declaration, or an online store that lost its copy). */
   full: boolean;
+  /** Newest source event time materialized before and after this run. */
   previousWatermark: string | null;
   watermark: string | null;
+  /** Entities whose source rows changed (or all, in a full run), written to the online store. */
   entitiesUpserted: number;
+  /** Entities whose source rows are all gone from the new source version, removed from the online store. */
+  entitiesRemoved: number;
 }
 
 /** A training frame request by view name (the workflow's and the API's input). */

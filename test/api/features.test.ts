@@ -1,12 +1,25 @@
-// Feature store on real Postgres and Temporal: point-in-time training frames (a planted future value is
-// not used, TTL gives missing, the created-time guard stops a backfill leaking), the registry and
-// materialize workflow through the API, incremental runs, online TTL/staleness, and online/offline parity.
+// Feature store on real Postgres, Temporal and redis-server: point-in-time training frames (a planted
+// future value is not used, TTL gives missing, the created-time guard stops a backfill leaking), the
+// registry, and for each online backend (Postgres, Redis) the materialize workflow through the API,
+// incremental and late-backfill runs, online TTL/staleness, and online/offline parity.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tableFromArrays } from 'apache-arrow';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app.js';
 import { ingestDataset, loadDatasetTable } from '../../lib/data/datasets.js';
 import { featureView, entity, datasetSource, type FeatureView } from '../../lib/features/declaration.js';
 import { buildTrainingFrame } from '../../lib/features/offline.js';
-import { materializeFeatureView } from '../../lib/features/online.js';
-import { PostgresOnlineStore } from '../../lib/features/online-store.js';
+import { materializeFeatureView, type OnlineFeatures } from '../../lib/features/online.js';
+import type { OnlineStore } from '../../lib/features/online-store.js';
+import { RedisOnlineStore } from '../../lib/features/redis-online-store.js';
+import { scratchName, stageArrowTable } from '../../lib/features/staging.js';
+import type { ColumnSchema } from '../../lib/data/types.js';
+import { freePort, waitForPort } from '../../lib/runtime/ports.js';
+import { taskQueues } from '../../lib/task-queues.js';
+import { connectWorker } from '../../workers/temporal-connection.js';
+import { createWorkers, workerConfig } from '../../workers/worker.js';
 import { startStack, type Stack } from '../setup/harness.js';
 
 let stack: Stack;
@@ -60,20 +73,14 @@ function extraRows(): SourceRow[] {
   return rows;
 }
 
-const sourceName = `txns-${tag}`;
-let view: FeatureView;
-
-beforeAll(async () => {
-  stack = await startStack();
-  const deps = { db: stack.runtime.db, artifacts: stack.runtime.artifacts };
-  await ingestDataset(deps, { name: sourceName, sourceUri: 'postgres:default', query: sourceQuery([...planted, ...extraRows()]) });
-  view = featureView({
-    name: `user_txns_${tag}`,
+function userTxnsView(name: string, dataset: string): FeatureView {
+  return featureView({
+    name,
     description: 'Spending per user',
     owner: 'risk-team',
     tags: { team: 'risk' },
     entity: entity({ name: 'user', joinKey: 'user_id' }),
-    source: datasetSource({ dataset: sourceName, eventTime: 'event_time', createdTime: 'created_at' }),
+    source: datasetSource({ dataset, eventTime: 'event_time', createdTime: 'created_at' }),
     features: [
       { kind: 'value', name: 'amount', column: 'amount' },
       { kind: 'scale', name: 'amount_z', column: 'amount', center: 10, scale: 5 },
@@ -87,17 +94,56 @@ beforeAll(async () => {
     ],
     ttlSeconds: 7 * 86_400,
   });
+}
+
+const sourceName = `txns-${tag}`;
+let view: FeatureView;
+
+beforeAll(async () => {
+  stack = await startStack();
+  const deps = { db: stack.runtime.db, artifacts: stack.runtime.artifacts };
+  await ingestDataset(deps, { name: sourceName, sourceUri: 'postgres:default', query: sourceQuery([...planted, ...extraRows()]) });
+  view = userTxnsView(`user_txns_${tag}`, sourceName);
 });
 afterAll(async () => stack?.stop());
 
-async function frame(labels: Array<[string, number, number]>, outputName: string, createdTimeGuard = false): Promise<Array<Record<string, unknown>>> {
+async function frame(labels: Array<[string, number, number]>, outputName: string, createdTimeGuard = false, of: FeatureView = view): Promise<Array<Record<string, unknown>>> {
   const deps = { db: stack.runtime.db, artifacts: stack.runtime.artifacts };
   const labelVersion = await ingestDataset(deps, { name: `${outputName}-labels`, sourceUri: 'postgres:default', query: labelQuery(labels) });
-  const result = await buildTrainingFrame(deps, { labelsVersionId: labelVersion.id, timestampColumn: 'ts', views: [view], createdTimeGuard, outputName });
+  const result = await buildTrainingFrame(deps, { labelsVersionId: labelVersion.id, timestampColumn: 'ts', views: [of], createdTimeGuard, outputName });
   const { table } = await loadDatasetTable(deps, result.dataset.id);
-  expect(table.schema.fields.map((f) => f.name)).toEqual(['user_id', 'ts', 'label', ...view.features.map((f) => f.name)]);
+  expect(table.schema.fields.map((f) => f.name)).toEqual(['user_id', 'ts', 'label', ...of.features.map((f) => f.name)]);
   return table.toArray().map((r) => r.toJSON() as Record<string, unknown>);
 }
+
+describe('staging', () => {
+  it('copies every value through COPY as it is: separators and backslashes in text, nulls, timestamps, booleans', async () => {
+    const texts = ['plain', 'tab\there', 'line\nbreak', 'back\\slash \\N', 'cr\r', null, ''];
+    const times = [B, B + 1, null, B - DAY, 0, B, B];
+    const arrow = tableFromArrays({
+      s: texts,
+      x: Float64Array.from([1.5, -0, 1e300, Number.NaN, 2, 3, 4]),
+      t: times,
+      b: [true, false, null, true, false, true, false],
+    });
+    const client = await stack.runtime.db.connect();
+    const table = scratchName('fs_test');
+    try {
+      const schema = [{ name: 's', type: 'utf8' }, { name: 'x', type: 'float64' }, { name: 't', type: 'timestamp' }, { name: 'b', type: 'bool' }] as ColumnSchema[];
+      const staged = await stageArrowTable(client, table, arrow, schema);
+      expect(staged.rows).toBe(texts.length);
+      const { rows } = await client.query<{ row_no: string; c_0: string | null; c_1: number; c_2: Date | null; c_3: boolean | null }>(`select * from ${table} order by row_no`);
+      expect(rows.map((r) => r.c_0)).toEqual(texts);
+      expect(rows.map((r) => r.c_2?.getTime() ?? null)).toEqual(times);
+      expect(rows.map((r) => r.c_3)).toEqual([true, false, null, true, false, true, false]);
+      expect(rows.map((r) => r.c_1)).toEqual([1.5, -0, 1e300, Number.NaN, 2, 3, 4]);
+      expect(rows.map((r) => Number(r.row_no))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    } finally {
+      await client.query(`drop table if exists ${table}`);
+      client.release();
+    }
+  });
+});
 
 describe('offline training frame', () => {
   it('takes each label row\'s features as of its timestamp: the planted future value is not used', async () => {
@@ -133,7 +179,7 @@ describe('offline training frame', () => {
   });
 });
 
-describe('feature views API and the online store', () => {
+describe('feature views API', () => {
   it('registers a declaration (201, then 200 for the same content) and refuses a bad one with the path', async () => {
     const res = await stack.api('POST', '/v1/feature-views', view);
     expect(res.status).toBe(201);
@@ -147,66 +193,7 @@ describe('feature views API and the online store', () => {
     const denied = await stack.api('POST', '/v1/feature-views', view, { key: viewer });
     expect(denied.status).toBe(403);
     expect((await stack.api('POST', `/v1/feature-views/nope_${tag}/materialize?wait=true`)).status).toBe(404);
-  });
-
-  it('materializes through the workflow, incrementally, and reads enforce TTL and report staleness', async () => {
-    const first = await stack.api('POST', `/v1/feature-views/${view.name}/materialize?wait=true`);
-    expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ full: true, previousWatermark: null, entitiesUpserted: 20 });
-
-    const u1 = await stack.api('GET', `/v1/features/${view.name}/u1`);
-    expect(u1.status).toBe(200);
-    expect(u1.body).toMatchObject({ status: 'present', eventTime: iso(B + HOUR), values: { amount: 1000, txns_24h: 2, amount_sum_3d: 1030 } });
-    expect(u1.body.stalenessSeconds).toBeGreaterThan(4 * 3600);
-    const u2 = await stack.api('GET', `/v1/features/${view.name}/u2`);
-    expect(u2.body).toMatchObject({ status: 'expired', values: { amount: null, txns_24h: null } });
-    expect(u2.body.stalenessSeconds).toBeGreaterThan(30 * 86_400 - 60);
-    const none = await stack.api('GET', `/v1/features/${view.name}/nobody`);
-    expect(none.body).toMatchObject({ status: 'missing', values: { amount: null }, stalenessSeconds: null });
-
-    const before = await stack.runtime.db.query<{ entity_id: string; materialized_at: Date }>(
-      'select entity_id, materialized_at from feature_online where view_name = $1 order by entity_id', [view.name],
-    );
-    // Append: new rows for u1 and u4 only.
-    const deps = { db: stack.runtime.db, artifacts: stack.runtime.artifacts };
-    await ingestDataset(deps, {
-      name: sourceName, sourceUri: 'postgres:default', mode: 'append',
-      query: sourceQuery([['u1', B + 3 * HOUR, B + 3 * HOUR, 50, 'a'], ['u4', B + 4 * HOUR, B + 4 * HOUR, 60, 'b']]),
-    });
-    // A run that fails after its upsert (here: when it stores the watermark) leaves every online value
-    // and the watermark as they were: the upsert, watermark and run record are one transaction.
-    const db = stack.runtime.db;
-    const fn = `fail_watermark_${tag}`;
-    await db.query(`create function ${fn}() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`);
-    await db.query(`create trigger ${fn} before update of watermark on feature_views for each row when (new.name = '${view.name}') execute function ${fn}()`);
-    try {
-      await expect(materializeFeatureView(deps, { view: view.name, runId: `failing-${tag}` })).rejects.toThrow(/injected failure/);
-    } finally {
-      await db.query(`drop trigger ${fn} on feature_views`);
-      await db.query(`drop function ${fn}()`);
-    }
-    const unchanged = await db.query<{ entity_id: string; materialized_at: Date }>(
-      'select entity_id, materialized_at from feature_online where view_name = $1 order by entity_id', [view.name],
-    );
-    expect(unchanged.rows).toEqual(before.rows);
-    expect((await stack.api('GET', `/v1/features/${view.name}/u1`)).body.values).toMatchObject({ amount: 1000 });
-    expect((await stack.api('GET', `/v1/feature-views/${view.name}`)).body.watermark).toBe(first.body.watermark);
-    expect((await db.query('select 1 from feature_materializations where id = $1', [`failing-${tag}`])).rowCount).toBe(0);
-
-    const second = await stack.api('POST', `/v1/feature-views/${view.name}/materialize?wait=true`);
-    expect(second.body).toMatchObject({ full: false, previousWatermark: first.body.watermark, watermark: iso(B + 4 * HOUR), entitiesUpserted: 2 });
-    const after = await stack.runtime.db.query<{ entity_id: string; materialized_at: Date }>(
-      'select entity_id, materialized_at from feature_online where view_name = $1 order by entity_id', [view.name],
-    );
-    const changed = after.rows.filter((r, i) => r.materialized_at.getTime() !== before.rows[i].materialized_at.getTime()).map((r) => r.entity_id);
-    expect(changed.sort()).toEqual(['u1', 'u4']);
-    expect((await stack.api('GET', `/v1/features/${view.name}/u1`)).body.values).toMatchObject({ amount: 50, txns_24h: 3, amount_sum_3d: 1080 });
-
-    const third = await stack.api('POST', `/v1/feature-views/${view.name}/materialize?wait=true`);
-    expect(third.body).toMatchObject({ full: false, entitiesUpserted: 0 });
-    const started = await stack.api('POST', `/v1/feature-views/${view.name}/materialize`);
-    expect(started.status).toBe(202);
-    expect(started.body.workflowId).toMatch(/^materialize-/);
+    expect((await stack.api('GET', `/v1/features/nope_${tag}/u1`)).status).toBe(404);
   });
 
   it('builds a training frame from registered views through the workflow and stores it as a dataset version', async () => {
@@ -249,22 +236,206 @@ describe('feature views API and the online store', () => {
     const { table } = await loadDatasetTable(deps, frame.dataset.id);
     expect(table.toArray()[0].toJSON()).toMatchObject({ account: 42, balance: 3, balance_sum_1d: 3 });
   });
+});
+
+/** A throwaway redis-server on a free loopback port, no persistence; `stop` kills it. */
+async function startRedisServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  if (!(await waitForPort('127.0.0.1', port, 10_000, () => !exited))) {
+    child.kill('SIGKILL');
+    throw new Error(`redis-server did not listen on 127.0.0.1:${port}`);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    stop: () => new Promise<void>((resolve) => (exited ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))),
+  };
+}
+
+interface Backend {
+  store: OnlineStore;
+  /** The backend's own redis-server, when it has one. */
+  redisUrl?: string;
+  api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+/** Serving and workers on the harness's stack: Postgres as the harness built it, or a second app and worker set writing and reading Redis. */
+async function openBackend(name: 'postgres' | 'redis'): Promise<Backend> {
+  if (name === 'postgres') return { store: stack.runtime.onlineStore, api: stack.api, stop: async () => {} };
+  const redis = await startRedisServer();
+  const { db, artifacts, client } = stack.runtime;
+  const store = await RedisOnlineStore.connect(redis.url, db);
+  const config = { ...stack.config, taskQueues: taskQueues(`${stack.config.taskQueues.orchestration}-redis`) };
+  const connection = await connectWorker(stack.runtime.temporalAddress);
+  const workers = await createWorkers({ ...workerConfig(stack.runtime, connection), taskQueues: config.taskQueues, deps: { db, artifacts, onlineStore: store } });
+  const running = workers.run();
+  const app: FastifyInstance = await buildApp({ config, db, artifacts, client, onlineStore: store }, { logger: false });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    store,
+    redisUrl: redis.url,
+    async api(method, route, body) {
+      const headers: Record<string, string> = { authorization: `Bearer ${stack.adminKey}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: await res.json() };
+    },
+    async stop() {
+      await app.close();
+      workers.shutdown();
+      await running;
+      await connection.close();
+      await store.close();
+      await redis.stop();
+    },
+  };
+}
+
+describe.each(['postgres', 'redis'] as const)('the online store on %s', (backendName) => {
+  let backend: Backend;
+  const source = `txns-${tag}-${backendName}`;
+  const online = userTxnsView(`user_txns_${tag}_${backendName}`, source);
+  const deps = () => ({ db: stack.runtime.db, artifacts: stack.runtime.artifacts });
+  const everyone = ['u1', 'u2', 'u3', ...Array.from({ length: 17 }, (_, i) => `u${i + 4}`)];
+  // One read time for the whole scenario, so answers compare whole (staleness included).
+  const readAt = Date.now();
+  const readAll = async (ids = everyone): Promise<Map<string, OnlineFeatures>> =>
+    new Map((await backend.store.read(online.name, ids, readAt)).map((f) => [f.entityId, f]));
+  const materialize = async () => (await backend.api('POST', `/v1/feature-views/${online.name}/materialize?wait=true`)).body;
+
+  beforeAll(async () => {
+    backend = await openBackend(backendName);
+    await ingestDataset(deps(), { name: source, sourceUri: 'postgres:default', query: sourceQuery([...planted, ...extraRows()]) });
+    expect((await backend.api('POST', '/v1/feature-views', online)).status).toBe(201);
+  });
+  afterAll(async () => backend?.stop());
+
+  it('materializes through the workflow, incrementally, and reads enforce TTL and report staleness', async () => {
+    const first = await materialize();
+    expect(first).toMatchObject({ full: true, previousWatermark: null, entitiesUpserted: 20, entitiesRemoved: 0 });
+
+    const u1 = await backend.api('GET', `/v1/features/${online.name}/u1`);
+    expect(u1.status).toBe(200);
+    expect(u1.body).toMatchObject({ status: 'present', eventTime: iso(B + HOUR), values: { amount: 1000, txns_24h: 2, amount_sum_3d: 1030 } });
+    expect(u1.body.stalenessSeconds).toBeGreaterThan(4 * 3600);
+    // u2's row is 30 days old with a 7-day TTL: never present. Postgres keeps the row and says so;
+    // Redis reclaims a key one TTL after it expired, so there it is gone.
+    const u2 = await backend.api('GET', `/v1/features/${online.name}/u2`);
+    expect(u2.body).toMatchObject({ status: backendName === 'postgres' ? 'expired' : 'missing', values: { amount: null, txns_24h: null } });
+    if (backendName === 'postgres') expect(u2.body.stalenessSeconds).toBeGreaterThan(30 * 86_400 - 60);
+    const none = await backend.api('GET', `/v1/features/${online.name}/nobody`);
+    expect(none.body).toMatchObject({ status: 'missing', values: { amount: null }, stalenessSeconds: null, ttlSeconds: 7 * 86_400 });
+
+    const before = await readAll();
+    // Append: new rows for u1 and u4 only.
+    await ingestDataset(deps(), {
+      name: source, sourceUri: 'postgres:default', mode: 'append',
+      query: sourceQuery([['u1', B + 3 * HOUR, B + 3 * HOUR, 50, 'a'], ['u4', B + 4 * HOUR, B + 4 * HOUR, 60, 'b']]),
+    });
+    // A run that fails after its store write (here: when it stores the watermark) leaves the digests,
+    // the watermark and the run record as they were. Postgres rolls its rows back with them; Redis
+    // keeps what it wrote, and the next run writes the same entities again.
+    const db = stack.runtime.db;
+    const fn = `fail_watermark_${tag}_${backendName}`;
+    await db.query(`create function ${fn}() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`);
+    await db.query(`create trigger ${fn} before update of watermark on feature_views for each row when (new.name = '${online.name}') execute function ${fn}()`);
+    try {
+      await expect(materializeFeatureView({ ...deps(), onlineStore: backend.store }, { view: online.name, runId: `failing-${tag}-${backendName}` })).rejects.toThrow(/injected failure/);
+    } finally {
+      await db.query(`drop trigger ${fn} on feature_views`);
+      await db.query(`drop function ${fn}()`);
+    }
+    if (backendName === 'postgres') expect(await readAll()).toEqual(before);
+    expect((await backend.api('GET', `/v1/feature-views/${online.name}`)).body.watermark).toBe(first.watermark);
+    expect((await db.query('select 1 from feature_materializations where id = $1', [`failing-${tag}-${backendName}`])).rowCount).toBe(0);
+
+    const second = await materialize();
+    expect(second).toMatchObject({ full: false, previousWatermark: first.watermark, watermark: iso(B + 4 * HOUR), entitiesUpserted: 2, entitiesRemoved: 0 });
+    const after = await readAll();
+    const changed = everyone.filter((e) => after.get(e)!.materializedAt !== before.get(e)!.materializedAt);
+    expect(changed.sort()).toEqual(['u1', 'u4']);
+    expect(after.get('u1')!.values).toMatchObject({ amount: 50, txns_24h: 3, amount_sum_3d: 1080 });
+
+    const third = await materialize();
+    expect(third).toMatchObject({ full: false, entitiesUpserted: 0 });
+    const started = await backend.api('POST', `/v1/feature-views/${online.name}/materialize`);
+    expect(started.status).toBe(202);
+    expect(started.body.workflowId).toMatch(/^materialize-/);
+    const { client } = stack.runtime;
+    await client.workflow.getHandle(started.body.workflowId).result();
+  });
+
+  it('late backfills: a late row at or before the watermark updates an entity when it is its newest, and not when it is older', async () => {
+    const watermark = (await backend.api('GET', `/v1/feature-views/${online.name}`)).body.watermark;
+    const newest = (e: string) => Math.max(...extraRows().filter((r) => r[0] === e).map((r) => r[1]));
+    const u5Late = newest('u5') + 60_000;
+    // Older than u6's newest row, and outside its 3-day windows, so no value of u6 may move.
+    const u6Late = newest('u6') - 4 * DAY;
+    expect(u5Late).toBeLessThan(Date.parse(watermark));
+    const before = await readAll(['u5', 'u6']);
+    await ingestDataset(deps(), {
+      name: source, sourceUri: 'postgres:default', mode: 'append',
+      query: sourceQuery([['u5', u5Late, B + 5 * HOUR, 777, 'c'], ['u6', u6Late, B + 5 * HOUR, 888, 'c']]),
+    });
+    const run = await materialize();
+    expect(run).toMatchObject({ full: false, watermark, entitiesUpserted: 2 });
+    const after = await readAll(['u5', 'u6']);
+    expect(after.get('u5')).toMatchObject({ status: 'present', eventTime: iso(u5Late), values: { amount: 777, segment_code: 2 } });
+    expect(after.get('u5')!.values.txns_24h).toBe((before.get('u5')!.values.txns_24h as number) + 1);
+    expect(after.get('u6')!.eventTime).toBe(before.get('u6')!.eventTime);
+    expect(after.get('u6')!.values).toEqual(before.get('u6')!.values);
+  });
 
   it('parity: for sampled entities, online values at T equal the offline point-in-time values at T', async () => {
     const T = Date.now();
-    const entities = ['u1', 'u2', 'u3', ...Array.from({ length: 17 }, (_, i) => `u${i + 4}`), 'nobody'];
-    const offline = await frame(entities.map((e) => [e, T, 0]), `frame-parity-${tag}`);
+    const entities = [...everyone, 'nobody'];
+    const offline = await frame(entities.map((e) => [e, T, 0]), `frame-parity-${tag}-${backendName}`, false, online);
+    // One read for all 21 entities, answered in request order.
+    const answers = await backend.store.read(online.name, entities, T);
+    expect(answers.map((a) => a.entityId)).toEqual(entities);
     let present = 0;
-    let expired = 0;
     for (const [i, e] of entities.entries()) {
-      const [online] = await new PostgresOnlineStore(stack.runtime.db).read(view.name, [e], T);
-      const expected = Object.fromEntries(view.features.map((f) => [f.name, offline[i][f.name]]));
-      expect(online.values, e).toEqual(expected);
-      if (online.status === 'present') present++;
-      if (online.status === 'expired') expired++;
+      const expected = Object.fromEntries(online.features.map((f) => [f.name, offline[i][f.name]]));
+      expect(answers[i].values, e).toEqual(expected);
+      if (answers[i].status === 'present') present++;
     }
-    // The sample covers both present and expired entities, so the comparison is not vacuous.
+    // The sample holds present and not-present entities, so the comparison is not vacuous.
     expect(present).toBeGreaterThan(10);
-    expect(expired).toBeGreaterThanOrEqual(1);
+    expect(entities.length - present).toBeGreaterThanOrEqual(2);
   });
+
+  it('a new source version that drops an entity removes it online; unchanged entities are not rewritten', async () => {
+    const current = await loadDatasetTable(deps(), (await backend.api('GET', `/v1/feature-views/${online.name}`)).body.watermarkDatasetVersionId);
+    const rows = current.table.toArray().map((r) => r.toJSON() as { user_id: string; event_time: number; created_at: number; amount: number | null; segment: string });
+    const kept: SourceRow[] = rows.filter((r) => r.user_id !== 'u20').map((r) => [r.user_id, Number(r.event_time), Number(r.created_at), r.amount, r.segment]);
+    // A replace, not an append: no lineage links it to the last run's version.
+    await ingestDataset(deps(), { name: source, sourceUri: 'postgres:default', query: sourceQuery(kept) });
+    expect(await materialize()).toMatchObject({ full: false, entitiesUpserted: 0, entitiesRemoved: 1 });
+    expect((await readAll(['u20'])).get('u20')).toMatchObject({ status: 'missing', eventTime: null });
+  });
+
+  it('a changed declaration drops the online values at once; the next run rewrites every entity under it', async () => {
+    const changed = { ...online, description: 'Spending per user, v2', ttlSeconds: 8 * 86_400 };
+    const res = await backend.api('POST', '/v1/feature-views', changed);
+    expect(res.body).toMatchObject({ version: 2, watermark: null });
+    expect((await readAll(['u1'])).get('u1')).toMatchObject({ status: 'missing', ttlSeconds: 8 * 86_400 });
+    expect(await materialize()).toMatchObject({ full: true, entitiesUpserted: 19 });
+    expect((await readAll(['u1'])).get('u1')).toMatchObject({ status: 'present', ttlSeconds: 8 * 86_400, values: { amount: 50 } });
+  });
+
+  if (backendName === 'redis') {
+    it('a Redis that lost its data (restarted empty) is rewritten whole by the next run', async () => {
+      const values = await readAll();
+      const admin = new Redis(backend.redisUrl!);
+      await admin.flushdb();
+      await admin.quit();
+      expect((await readAll(['u1'])).get('u1')!.status).toBe('missing');
+      expect(await materialize()).toMatchObject({ full: true, entitiesUpserted: 19 });
+      const restored = await readAll();
+      for (const e of everyone) expect(restored.get(e)!.values, e).toEqual(values.get(e)!.values);
+    });
+  }
 });

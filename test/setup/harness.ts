@@ -61,7 +61,7 @@ export async function startStack(): Promise<Stack> {
     connection = await connectWorker(runtime.temporalAddress);
     const workers = await createWorkers(workerConfig(runtime, connection));
     const running = workers.run();
-    const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client }, { logger: false });
+    const app = await buildApp({ config, db: runtime.db, artifacts: runtime.artifacts, client: runtime.client, onlineStore: runtime.onlineStore }, { logger: false });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const conn = connection;
     const createKey = async (roles: Role[], name?: string) => (await createApiKey(runtime.db, { name: name ?? roles.join('+'), roles, createdBy: 'test' })).key;

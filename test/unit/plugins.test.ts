@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { WorkerOptions } from '@temporalio/worker';
 import { featuresPlugin, ingestionPlugin, mlcyclePlugin, monitoringPlugin, releasePlugin, servingPlugin, WORKFLOWS_PATH } from '../../workers/plugins.js';
 
-const deps = { db: {} as never, artifacts: {} as never };
+const deps = { db: {} as never, artifacts: {} as never, onlineStore: {} as never };
 const configured = (plugin: ReturnType<typeof mlcyclePlugin>) => plugin.configureWorker({ taskQueue: 'q' } as WorkerOptions);
 
 describe('plugins', () => {

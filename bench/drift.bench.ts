@@ -2,31 +2,16 @@
 // percentile_cont, null counts) and judged in Node, against a plain `select count(*)` over the same rows.
 // Needs DATABASE_URL (a real Postgres; a scratch database is created and dropped); without it the
 // embedded PGlite is used, which is much slower and not what the 5 s target is about.
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../lib/runtime/embedded-postgres.js';
 import { connectDb } from '../lib/storage/db.js';
 import { migrate } from '../lib/storage/migrate.js';
 import { assessDrift, buildTrainingProfile, aggregateWindowInSql } from '../lib/monitoring/index.js';
 import { gaussian, seededRandom } from '../lib/util/random.js';
+import { scratchDatabase } from './scratch-db.js';
 
 const ROWS = Number(process.env.BENCH_DRIFT_ROWS ?? 1_000_000);
 const FEATURES = Array.from({ length: 10 }, (_, i) => `f${i}`);
 
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void>; kind: string }> {
-  if (process.env.DATABASE_URL) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    const name = `mlcycle_bench_${process.pid}`;
-    await admin.query(`create database ${name}`);
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    return { url: url.toString(), kind: 'Postgres', drop: async () => { await admin.query(`drop database if exists ${name} with (force)`); await admin.end(); } };
-  }
-  const embedded = await startEmbeddedPostgres({ port: 54_399 });
-  return { url: embedded.url, kind: 'embedded PGlite', drop: embedded.stop };
-}
-
-const scratch = await scratchDatabase();
+const scratch = await scratchDatabase('drift');
 const db = await connectDb(scratch.url, 2);
 try {
   await migrate(db);

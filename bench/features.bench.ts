@@ -4,12 +4,10 @@
 // and a bare Redis PING in the same run. Needs DATABASE_URL (a scratch database is created and
 // dropped) and redis-server on PATH or at /usr/bin/redis-server.
 // Scale: BENCH_FRAME_FEATURE_ROWS, BENCH_FRAME_LABEL_ROWS, BENCH_ONLINE_READS.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { ingestDataset } from '../lib/data/datasets.js';
 import { datasetSource, entity, featureView, type FeatureView } from '../lib/features/declaration.js';
 import { buildTrainingFrame } from '../lib/features/offline.js';
@@ -17,10 +15,11 @@ import { materializeFeatureView } from '../lib/features/online.js';
 import { PostgresOnlineStore, type OnlineStore } from '../lib/features/online-store.js';
 import { RedisOnlineStore } from '../lib/features/redis-online-store.js';
 import { registerFeatureView } from '../lib/features/registry.js';
-import { freePort, waitForPort } from '../lib/runtime/ports.js';
+import { startRedisServer } from '../lib/runtime/redis-server.js';
 import { ArtifactStore } from '../lib/storage/artifacts.js';
 import { connectDb, type Db } from '../lib/storage/db.js';
 import { migrate } from '../lib/storage/migrate.js';
+import { scratchDatabase } from './scratch-db.js';
 
 const FEATURE_ROWS = Number(process.env.BENCH_FRAME_FEATURE_ROWS ?? 10_000_000);
 const LABEL_ROWS = Number(process.env.BENCH_FRAME_LABEL_ROWS ?? 1_000_000);
@@ -33,28 +32,6 @@ const YEAR_SECONDS = 365 * 86_400;
 const BASE = '2025-01-01T00:00:00Z';
 
 if (!process.env.DATABASE_URL) throw new Error('The feature benchmarks need DATABASE_URL (a real Postgres; a scratch database is created and dropped).');
-
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  const name = `mlcycle_bench_features_${process.pid}`;
-  await admin.query(`create database ${name}`);
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: async () => { await admin.query(`drop database if exists ${name} with (force)`); await admin.end(); } };
-}
-
-async function startRedisServer(): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-    env: { ...process.env, PATH: `${process.env.PATH}:/usr/bin` },
-  });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  if (!(await waitForPort('127.0.0.1', port, 10_000, () => !exited))) throw new Error('redis-server did not start');
-  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGTERM') };
-}
 
 const seconds = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 
@@ -134,7 +111,7 @@ async function latencies(n: number, fn: (i: number) => Promise<unknown>): Promis
   return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
 }
 
-const scratch = await scratchDatabase();
+const scratch = await scratchDatabase('features');
 const db = await connectDb(scratch.url, 4);
 const artifactDir = await mkdtemp(path.join(os.tmpdir(), 'mlcycle-bench-features-'));
 const redisServer = await startRedisServer();
@@ -229,7 +206,7 @@ try {
   );
 } finally {
   for (const s of stores) await s.close();
-  redisServer.stop();
+  await redisServer.stop();
   await db.end();
   await scratch.drop();
   await rm(artifactDir, { recursive: true, force: true });

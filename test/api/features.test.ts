@@ -2,7 +2,6 @@
 // future value is not used, TTL gives missing, the created-time guard stops a backfill leaking), the
 // registry, and for each online backend (Postgres, Redis) the materialize workflow through the API,
 // incremental and late-backfill runs, online TTL/staleness, and online/offline parity.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { tableFromArrays } from 'apache-arrow';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import type { OnlineStore } from '../../lib/features/online-store.js';
 import { RedisOnlineStore } from '../../lib/features/redis-online-store.js';
 import { scratchName, stageArrowTable } from '../../lib/features/staging.js';
 import type { ColumnSchema } from '../../lib/data/types.js';
-import { freePort, waitForPort } from '../../lib/runtime/ports.js';
+import { startRedisServer } from '../../lib/runtime/redis-server.js';
 import { taskQueues } from '../../lib/task-queues.js';
 import { connectWorker } from '../../workers/temporal-connection.js';
 import { createWorkers, workerConfig } from '../../workers/worker.js';
@@ -237,22 +236,6 @@ describe('feature views API', () => {
     expect(table.toArray()[0].toJSON()).toMatchObject({ account: 42, balance: 3, balance_sum_1d: 3 });
   });
 });
-
-/** A throwaway redis-server on a free loopback port, no persistence; `stop` kills it. */
-async function startRedisServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  if (!(await waitForPort('127.0.0.1', port, 10_000, () => !exited))) {
-    child.kill('SIGKILL');
-    throw new Error(`redis-server did not listen on 127.0.0.1:${port}`);
-  }
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    stop: () => new Promise<void>((resolve) => (exited ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))),
-  };
-}
 
 interface Backend {
   store: OnlineStore;

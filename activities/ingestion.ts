@@ -1,20 +1,41 @@
 // Ingestion activities: read a source once, under its contract, into an immutable dataset version.
-import { Context, heartbeat } from '@temporalio/activity';
-import { ingestDataset } from '../lib/data/datasets.js';
+import { Context } from '@temporalio/activity';
+import { ingestDataset, type IngestProgress } from '../lib/data/datasets.js';
 import type { IngestionInput, IngestionResult } from '../lib/data/types.js';
 import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failures.js';
 
+/** How often the timer heartbeats when the activity has no heartbeat timeout of its own. */
+const DEFAULT_HEARTBEAT_EVERY_MS = 10_000;
+
 export function createIngestionActivities(deps: ActivityDeps) {
   return {
     /**
-     * Reads, checks, dedups, stores and commits one version, heartbeating rows read and quarantined.
-     * Idempotent: a retry restarts the run under the same run id (its quarantine is replaced) and
-     * finds the version by its content hash; a crash before the commit leaves no version row.
+     * Reads, checks, dedups, stores and commits one version, heartbeating rows read and quarantined after every
+     * batch and, on a timer, during the steps that read no rows (resolving duplicates in SQL, profiling,
+     * committing), so only a dead worker misses its heartbeat timeout.
+     * Idempotent: a retry restarts the run under the same run id (its quarantine is replaced, the dead
+     * attempt's temp files removed) and finds the version by its content hash; a crash before the commit
+     * leaves no version row.
      */
     async ingestSource(input: IngestionInput): Promise<IngestionResult> {
-      const runId = input.runId ?? Context.current().info.workflowExecution?.workflowId ?? Context.current().info.activityId;
-      return withFailureMapping(() => ingestDataset(deps, { ...input, runId }, (progress) => heartbeat(progress)));
+      const ctx = Context.current();
+      const runId = input.runId ?? ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId;
+      let progress: IngestProgress = { rowsRead: 0, rowsQuarantined: 0 };
+      ctx.heartbeat(progress);
+      // A third of the timeout leaves room for a late timer; the SDK throttles what reaches the server.
+      const every = ctx.info.heartbeatTimeoutMs ? Math.max(100, Math.floor(ctx.info.heartbeatTimeoutMs / 3)) : DEFAULT_HEARTBEAT_EVERY_MS;
+      const timer = setInterval(() => ctx.heartbeat(progress), every);
+      try {
+        return await withFailureMapping(() =>
+          ingestDataset(deps, { ...input, runId }, (p) => {
+            progress = p;
+            ctx.heartbeat(p);
+          }),
+        );
+      } finally {
+        clearInterval(timer);
+      }
     },
   };
 }

@@ -5,10 +5,12 @@ import type { IngestionInput, IngestionResult } from '../lib/data/types.js';
 import { LONG_IO } from './activity-options.js';
 import { DATASET, STAGE } from './search-attributes.js';
 
-const { ingestSource } = proxyActivities<ReturnType<typeof createIngestionActivities>>(LONG_IO);
-
 /** The run id (for the report and quarantine) is the workflow id, so scheduled runs get one too. */
 export async function ingestionWorkflow(input: IngestionInput): Promise<IngestionResult> {
+  const { ingestSource } = proxyActivities<ReturnType<typeof createIngestionActivities>>({
+    ...LONG_IO,
+    heartbeatTimeout: input.heartbeatTimeout ?? LONG_IO.heartbeatTimeout,
+  });
   upsertSearchAttributes([
     { key: DATASET, value: input.name },
     { key: STAGE, value: 'ingestion' },

@@ -1,12 +1,13 @@
 // Dataset versions: ingest a source once into content-addressed Arrow IPC under its contract, and look versions up.
 import { randomUUID } from 'node:crypto';
-import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { tableFromIPC, type RecordBatch, type Table } from 'apache-arrow';
 import { DataContractError, DatasetSourceError, NotFoundError, ValidationError } from '../errors.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
 import { withTransaction, type Db } from '../storage/db.js';
 import { findContract } from './contracts.js';
 import { formatReport, runPipeline } from './ingest.js';
-import { profileTable, type DatasetProfile } from './profile.js';
+import { readIpcFile } from './ipc-file-sink.js';
+import { profileBatches, type DatasetProfile } from './profile.js';
 import { finishRun, saveQuarantine, startRun } from './runs.js';
 import { openSource, redactUri } from './sources.js';
 import { DATASET_NAME_PATTERN, type ColumnSchema, type DatasetVersion, type IngestionInput, type IngestionResult, type Lineage } from './types.js';
@@ -91,8 +92,10 @@ export async function ingestDataset(
   const latest = await latestVersion(deps.db, input.name);
 
   await startRun(deps.db, { id: runId, datasetName: input.name, sourceUri, contractVersion: contract?.version ?? null, mode });
+  // A retry of this run may find scratch files of the attempt that died; they are of no use to it.
+  await deps.artifacts.removeTemp(runId);
   try {
-    const parent = mode === 'append' && latest ? tableFromIPC(await deps.artifacts.get(latest.uri)) : undefined;
+    const parent = mode === 'append' && latest ? readVersionBatches(deps.artifacts, latest.uri, { verify: true }) : undefined;
     const source = await openSource(input.sourceUri, { query: input.query, format: input.format, db: deps.db });
     const result = await runPipeline({
       runId,
@@ -105,20 +108,22 @@ export async function ingestDataset(
       previousColumns: latest?.columns,
       now: now(),
       onProgress: (rowsRead, rowsQuarantined) => onProgress?.({ rowsRead, rowsQuarantined }),
+      artifacts: deps.artifacts,
+      db: deps.db,
     });
     const { report } = result;
     onProgress?.({ rowsRead: report.rowsRead, rowsQuarantined: report.rowsQuarantined });
     await saveQuarantine(deps.db, runId, result.quarantine);
-    if (!result.table) {
+    if (!result.artifact) {
       const text = formatReport(report);
       await finishRun(deps.db, runId, { status: 'failed', report, error: text });
       throw new DataContractError(text);
     }
 
-    const table = result.table;
-    const stored = await deps.artifacts.put(tableToIPC(table, 'file'));
+    const stored = result.artifact;
+    const rowCount = report.rowsWritten;
     const id = datasetVersionId(input.name, stored.sha256);
-    const profile = profileTable(table, result.columns);
+    const profile = await profileBatches(() => readVersionBatches(deps.artifacts, stored.uri, { verify: false }), result.columns, rowCount);
     const parentIds = parent && latest ? [latest.id] : [];
     const lineage: Lineage = {
       sourceUri,
@@ -142,7 +147,7 @@ export async function ingestDataset(
           `insert into dataset_versions (id, name, version, sha256, uri, format, row_count, schema, source_uri, contract_version, parent_ids, ingestion_run_id, lineage, profile)
            values ($1, $2, (select coalesce(max(version), 0) + 1 from dataset_versions where name = $2), $3, $4, 'arrow-ipc-file', $5, $6, $7, $8, $9, $10, $11, $12)
            returning ${VERSION_COLUMNS}`,
-          [id, input.name, stored.sha256, stored.uri, table.numRows, JSON.stringify(result.columns), sourceUri, contract?.version ?? null, parentIds, runId, JSON.stringify(lineage), JSON.stringify(profile)],
+          [id, input.name, stored.sha256, stored.uri, rowCount, JSON.stringify(result.columns), sourceUri, contract?.version ?? null, parentIds, runId, JSON.stringify(lineage), JSON.stringify(profile)],
         );
         row = inserted.rows[0];
       }
@@ -176,6 +181,15 @@ export async function listDatasetVersions(db: Db, name?: string): Promise<Datase
   return rows.map(fromRow);
 }
 
+/**
+ * A stored version's record batches, read one at a time from the artifact file (footer first, so
+ * never the whole file in memory). `verify` re-hashes the file before the first batch.
+ */
+export async function* readVersionBatches(artifacts: ArtifactStore, uri: string, opts: { verify: boolean }): AsyncGenerator<RecordBatch> {
+  if (opts.verify) await artifacts.verify(uri);
+  yield* readIpcFile(await artifacts.openFile(uri));
+}
+
 /** Loads a version's Arrow table from the artifact store (sha256 verified). */
 export async function loadDatasetTable(deps: { db: Db; artifacts: ArtifactStore }, id: string): Promise<{ version: DatasetVersion; table: Table }> {
   const version = await getDatasetVersion(deps.db, id);
@@ -191,8 +205,8 @@ export async function getDatasetProfile(deps: { db: Db; artifacts: ArtifactStore
   const { rows } = await deps.db.query<{ profile: DatasetProfile | null }>('select profile from dataset_versions where id = $1', [id]);
   if (!rows[0]) throw new NotFoundError(`Dataset version ${id} does not exist.`);
   if (rows[0].profile) return rows[0].profile;
-  const { version, table } = await loadDatasetTable(deps, id);
-  const profile = profileTable(table, version.columns);
+  const version = await getDatasetVersion(deps.db, id);
+  const profile = await profileBatches(() => readVersionBatches(deps.artifacts, version.uri, { verify: true }), version.columns, version.rowCount);
   await deps.db.query('update dataset_versions set profile = $2 where id = $1 and profile is null', [id, JSON.stringify(profile)]);
   return profile;
 }

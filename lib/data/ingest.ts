@@ -1,25 +1,16 @@
 // The ingestion pipeline over an opened source: cast to canonical types, check the contract,
-// quarantine bad rows, dedup, and build the canonical Arrow table of the version plus its report.
-import { createHash } from 'node:crypto';
-import {
-  Bool,
-  Field,
-  Float64,
-  makeBuilder,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  TimestampMillisecond,
-  Utf8,
-  makeData,
-  makeVector,
-  type Builder,
-  type Data,
-  type DataType,
-} from 'apache-arrow';
-import { castValue, displayValue } from './cast.js';
+// quarantine bad rows, dedup, and stream the version's canonical Arrow IPC file into the artifact
+// store, batch by batch, committing it only when the run passes.
+import { open } from 'node:fs/promises';
+import { Bool, Field, Float64, Schema, TimestampMillisecond, Utf8, type DataType, type RecordBatch } from 'apache-arrow';
+import type { ArtifactStore, ArtifactWriter, StoredArtifact } from '../storage/artifacts.js';
+import type { Db } from '../storage/db.js';
+import { BatchBuilder } from './batch-builder.js';
+import { columnReader } from './column-reader.js';
+import { cast, CastFailure, displayValue } from './cast.js';
 import { resolvePolicy, type DataContract } from './contract.js';
+import { IpcFileSink, readIpcFile } from './ipc-file-sink.js';
+import { fingerprint, KeyIndex, keyText } from './key-index.js';
 import type { OpenedSource } from './sources.js';
 import type { CheckOutcome, ColumnSchema, ColumnType, IngestionReport, QuarantinedRow, SchemaDrift, Severity } from './types.js';
 
@@ -53,20 +44,24 @@ export interface PipelineInput {
   source: OpenedSource;
   contract?: DataContract;
   contractVersion?: number | null;
-  /** Append mode: the parent version's rows, which come first and are not re-checked. */
-  parent?: Table;
+  /** Append mode: the parent version's batches, whose rows come first and are not re-checked. */
+  parent?: AsyncIterable<RecordBatch>;
   /** The previous version's columns, for drift reporting when no contract is declared. */
   previousColumns?: ColumnSchema[];
   /** Wall-clock now in ms, for freshness. */
   now: number;
   onProgress?: (rowsRead: number, rowsQuarantined: number) => void;
   quarantineLimit?: number;
+  /** Where the version's file goes; scratch files are tagged with the run id. */
+  artifacts: ArtifactStore;
+  /** For dedup and unique keys (a temporary table per run); only needed when the contract declares them. */
+  db?: Db;
 }
 
 export interface PipelineResult {
   report: IngestionReport;
-  /** Absent when the run failed. */
-  table?: Table;
+  /** The stored Arrow IPC file of the version; absent when the run failed (nothing was stored). */
+  artifact?: StoredArtifact;
   columns: ColumnSchema[];
   quarantine: QuarantinedRow[];
   rowsFromParent: number;
@@ -229,67 +224,91 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   const columnSchemas: ColumnSchema[] = outputs.map((o) => ({ name: o.name, type: o.type, nullCount: 0 }));
   if (datasetChecks.some((c) => c.breached && c.severity === 'error')) {
     await source.close();
-    return finish(report, checks, datasetChecks, quarantine, columnSchemas, undefined, 0);
+    return finish(report, checks, datasetChecks, quarantine, columnSchemas, 0);
   }
 
-  // 2. Read, cast, check; keep rows in per-column builders (one Data chunk per source batch).
-  const builders: Array<Builder> = outputs.map((o) => makeBuilder({ type: arrowType(o.type), nullValues: [null, undefined] }));
-  const chunks: Data[][] = outputs.map(() => []);
-  let kept = 0;
-  let rowNumbers = new Float64Array(1024);
-  const dropped = new Set<number>();
-  const exact = contract?.dedup?.exact ? new Set<string>() : undefined;
+  // 2. Read, cast and check every row. Rows kept go straight into canonical batches of the version's
+  // Arrow IPC file, streamed into the artifact store; with dedup or unique keys they go to a scratch
+  // Arrow file first, their fingerprints to a KeyIndex, and a second pass writes the survivors.
+  const exactDedup = contract?.dedup?.exact === true;
   const keyCols = contract?.dedup?.key?.map((k) => outputs.findIndex((o) => o.name === k));
   const eventIdx = contract?.eventTime !== undefined ? outputs.findIndex((o) => o.name === contract.eventTime) : -1;
-  const latestByKey = keyCols ? new Map<string, { at: number; time: number }>() : undefined;
-  const row: unknown[] = new Array(outputs.length);
+  const uniques = (contract?.unique ?? []).map((u) => ({
+    cols: u.columns.map((n) => outputs.findIndex((o) => o.name === n)),
+    check: newCheck('unique', u.columns.join(','), resolvePolicy(u), `unique (${u.columns.join(', ')})`),
+  }));
+  checks.push(...uniques.map((u) => u.check));
+  const indexed = exactDedup || keyCols !== undefined || uniques.length > 0;
+  if (indexed && !input.db) throw new Error('runPipeline: dedup and unique keys need the database (input.db)');
 
+  const row: unknown[] = new Array(outputs.length);
   const record = (q: Omit<QuarantinedRow, 'runId'>) => {
     if (quarantine.length < limit) quarantine.push({ runId: input.runId, ...q });
   };
-  const keepRow = (rowNumber: number) => {
-    // Dedup happens as rows are kept: exact duplicates never enter; a key repeat replaces the older row.
-    if (exact) {
-      const h = createHash('sha1').update(JSON.stringify(row)).digest('base64');
-      if (exact.has(h)) {
-        report.duplicates.exact++;
-        return;
-      }
-      exact.add(h);
-    }
-    if (latestByKey && keyCols) {
-      const key = JSON.stringify(keyCols.map((i) => row[i]));
-      const time = eventIdx >= 0 && typeof row[eventIdx] === 'number' ? (row[eventIdx] as number) : -Infinity;
-      const prev = latestByKey.get(key);
-      if (prev) {
-        report.duplicates.byKey++;
-        if (time < prev.time) return;
-        dropped.add(prev.at);
-      }
-      latestByKey.set(key, { at: kept, time });
-    }
-    for (let c = 0; c < outputs.length; c++) builders[c].append(row[c]);
-    if (kept === rowNumbers.length) {
-      const bigger = new Float64Array(rowNumbers.length * 2);
-      bigger.set(rowNumbers);
-      rowNumbers = bigger;
-    }
-    rowNumbers[kept++] = rowNumber;
+  const out = await input.artifacts.createWriter(input.runId);
+  const canonical = new BatchBuilder(schema);
+  const ipc = new IpcFileSink((chunk) => out.write(chunk));
+  let written = 0;
+  let newestEvent = -Infinity;
+  // Batches are cut at exactly CANONICAL_BATCH_ROWS (as rows arrive), so the same rows always give the same bytes.
+  const ready: RecordBatch[] = [];
+  const emit = async () => {
+    while (ready.length > 0) await ipc.write(ready.shift()!);
   };
-  const flush = () => builders.forEach((b, c) => chunks[c].push(b.flush()));
+  const keepFinal = () => {
+    for (let c = 0; c < outputs.length; c++) if (row[c] === null) columnSchemas[c].nullCount++;
+    if (eventIdx >= 0 && typeof row[eventIdx] === 'number') newestEvent = Math.max(newestEvent, row[eventIdx] as number);
+    canonical.append(row);
+    written++;
+    if (canonical.length === CANONICAL_BATCH_ROWS) ready.push(canonical.flush());
+  };
+
+  let staging: { writer: ArtifactWriter; ipc: IpcFileSink; rows: BatchBuilder; index: KeyIndex } | undefined;
+  let kept = 0;
+  const keepRow = (rowNumber: number) => {
+    if (!staging) return keepFinal();
+    const time = eventIdx >= 0 && typeof row[eventIdx] === 'number' ? (row[eventIdx] as number) : -Infinity;
+    staging.index.add(
+      kept++,
+      rowNumber,
+      exactDedup ? fingerprint(keyText(row)) : null,
+      keyCols ? fingerprint(keyText(keyCols.map((i) => row[i]))) : null,
+      time,
+      uniques.map((u) => fingerprint(keyText(u.cols.map((c) => row[c])))),
+    );
+    staging.rows.append(row);
+  };
+  // Called after every batch read: moves buffered rows on and reports progress.
+  const afterBatch = async () => {
+    if (staging) {
+      if (staging.rows.length > 0) await staging.ipc.write(staging.rows.flush());
+      await staging.index.flushIfFull();
+    } else {
+      await emit();
+    }
+    input.onProgress?.(report.rowsRead, report.rowsQuarantined);
+  };
 
   let rowsFromParent = 0;
-  if (input.parent) {
-    const parentCols = outputs.map((o) => input.parent!.getChild(o.name));
-    for (let i = 0; i < input.parent.numRows; i++) {
-      for (let c = 0; c < outputs.length; c++) row[c] = parentCols[c]?.get(i) ?? null;
-      keepRow(0);
-    }
-    rowsFromParent = input.parent.numRows;
-    flush();
-  }
-
+  let committed: StoredArtifact | undefined;
   try {
+    if (indexed) {
+      const writer = await input.artifacts.createWriter(input.runId);
+      staging = { writer, ipc: new IpcFileSink((chunk) => writer.write(chunk)), rows: new BatchBuilder(schema), index: undefined as unknown as KeyIndex };
+      staging.index = await KeyIndex.open(input.db!, { exact: exactDedup, key: keyCols !== undefined, uniques: uniques.length });
+    }
+    if (input.parent) {
+      for await (const batch of input.parent) {
+        const parentCols = outputs.map((o) => columnReader(batch.getChild(o.name)));
+        for (let i = 0; i < batch.numRows; i++) {
+          for (let c = 0; c < outputs.length; c++) row[c] = parentCols[c](i) ?? null;
+          keepRow(0);
+        }
+        rowsFromParent += batch.numRows;
+        await afterBatch();
+      }
+    }
+
     for await (const batch of source.batches) {
       for (let r = 0; r < batch.numRows; r++) {
         const rowNumber = ++report.rowsRead;
@@ -297,121 +316,113 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
         for (let c = 0; c < outputs.length; c++) {
           const o = outputs[c];
           const raw = o.sourceIndex >= 0 ? batch.columns[o.sourceIndex].get(r) : null;
-          const cast = castValue(raw, o.valueType, o.type);
-          if (!cast.ok) {
-            const value = displayValue(raw, o.valueType);
-            if (++o.typeCheck.violations === 1) o.typeCheck.first = { row: rowNumber, value, reason: cast.reason };
-            record({ rowNumber, column: o.name, value, check: 'type', severity: o.typeCheck.severity, reason: cast.reason });
+          let value = cast(raw, o.valueType, o.type);
+          if (value instanceof CastFailure) {
+            const shown = displayValue(raw, o.valueType);
+            if (++o.typeCheck.violations === 1) o.typeCheck.first = { row: rowNumber, value: shown, reason: value.reason };
+            record({ rowNumber, column: o.name, value: shown, check: 'type', severity: o.typeCheck.severity, reason: value.reason });
             if (o.typeCheck.severity === 'error') rejected = true;
+            value = null;
           }
-          row[c] = cast.value;
+          row[c] = value;
           for (const { check, test } of o.checks) {
-            const reason = test(cast.value);
+            const reason = test(value);
             if (reason === undefined) continue;
-            const value = displayValue(cast.value, o.type);
-            if (++check.violations === 1) check.first = { row: rowNumber, value, reason };
-            record({ rowNumber, column: o.name, value, check: check.check, severity: check.severity, reason });
+            const shown = displayValue(value, o.type);
+            if (++check.violations === 1) check.first = { row: rowNumber, value: shown, reason };
+            record({ rowNumber, column: o.name, value: shown, check: check.check, severity: check.severity, reason });
             if (check.severity === 'error') rejected = true;
           }
         }
         if (rejected) report.rowsQuarantined++;
         else keepRow(rowNumber);
       }
-      flush();
-      input.onProgress?.(report.rowsRead, report.rowsQuarantined);
+      await afterBatch();
     }
+    await source.close();
+
+    // 3. With an index: drop duplicates, flag repeated unique keys, and write the survivors in order.
+    if (staging) {
+      await staging.ipc.close();
+      report.duplicates = await staging.index.resolve();
+      const flags = staging.index.flagged();
+      let flag = await flags.next();
+      let pos = 0;
+      for await (const batch of readIpcFile(await open(staging.writer.tempPath, 'r'))) {
+        const cols = outputs.map((_, c) => columnReader(batch.getChildAt(c)));
+        for (let i = 0; i < batch.numRows; i++, pos++) {
+          const f = !flag.done && flag.value.pos === pos ? flag.value : undefined;
+          if (f) flag = await flags.next();
+          if (f?.dropped) continue;
+          for (let c = 0; c < outputs.length; c++) row[c] = cols[c](i);
+          let rejected = false;
+          f?.repeats.forEach((repeats, k) => {
+            if (!repeats) return;
+            const u = uniques[k];
+            const key = JSON.stringify(u.cols.map((c) => row[c]));
+            if (++u.check.violations === 1) u.check.first = { row: f.rowNumber, value: key, reason: 'repeats an earlier key' };
+            record({ rowNumber: f.rowNumber, column: u.check.column, value: key, check: 'unique', severity: u.check.severity, reason: `repeats an earlier (${u.check.column}) key` });
+            if (u.check.severity === 'error') rejected = true;
+          });
+          if (rejected) report.rowsQuarantined++;
+          else keepFinal();
+        }
+        await emit();
+        input.onProgress?.(report.rowsRead, report.rowsQuarantined);
+      }
+    }
+    report.rowsWritten = written;
+
+    // 4. Dataset-level checks.
+    if (contract?.freshness) {
+      const maxAge = contract.freshness.maxAgeSeconds;
+      const age = Number.isFinite(newestEvent) ? (input.now - newestEvent) / 1000 : Infinity;
+      const breached = age > maxAge;
+      datasetChecks.push({
+        check: 'freshness',
+        column: contract.eventTime,
+        severity: contract.freshness.severity ?? 'error',
+        violations: breached ? 1 : 0,
+        fraction: breached ? 1 : 0,
+        maxFraction: 0,
+        breached,
+        message: Number.isFinite(newestEvent)
+          ? `newest ${contract.eventTime} is ${new Date(newestEvent).toISOString()}, ${Math.round(age)} s old; at most ${maxAge} s allowed`
+          : `no row has an event time in ${contract.eventTime}; at most ${maxAge} s of age allowed`,
+      });
+    }
+    if (contract?.rowCount) {
+      const { min, max } = contract.rowCount;
+      const breached = (min !== undefined && written < min) || (max !== undefined && written > max);
+      datasetChecks.push({
+        check: 'rowCount',
+        severity: contract.rowCount.severity ?? 'error',
+        violations: breached ? 1 : 0,
+        fraction: breached ? 1 : 0,
+        maxFraction: 0,
+        breached,
+        message: `${written} rows written; expected ${min ?? 0} to ${max ?? 'any number of'} rows`,
+      });
+    }
+    if (written === 0 && !contract?.rowCount) {
+      datasetChecks.push({ check: 'rowCount', severity: 'error', violations: 1, fraction: 1, maxFraction: 0, breached: true, message: 'no rows survived the checks; a version needs at least one row' });
+    }
+    const result = finish(report, checks, datasetChecks, quarantine, columnSchemas, rowsFromParent);
+    // 5. Only a run that passed puts its file into the store.
+    if (result.report.status === 'succeeded') {
+      await emit();
+      if (canonical.length > 0 || written === 0) await ipc.write(canonical.flush());
+      await ipc.close();
+      committed = await out.commit();
+      result.artifact = committed;
+    }
+    return result;
   } finally {
     await source.close();
+    if (!committed) await out.abort();
+    await staging?.writer.abort();
+    await staging?.index?.close();
   }
-
-  // 3. Re-chunk the kept rows into canonical batches, skipping rows dedup replaced, checking unique keys.
-  const uniques = (contract?.unique ?? []).map((u) => ({
-    cols: u.columns.map((n) => outputs.findIndex((o) => o.name === n)),
-    seen: new Set<string>(),
-    check: newCheck('unique', u.columns.join(','), resolvePolicy(u), `unique (${u.columns.join(', ')})`),
-  }));
-  checks.push(...uniques.map((u) => u.check));
-  const finals = outputs.map((o) => makeBuilder({ type: arrowType(o.type), nullValues: [null, undefined] }));
-  const batches: RecordBatch[] = [];
-  let inBatch = 0;
-  let written = 0;
-  let newestEvent = -Infinity;
-  const cut = () => {
-    const children = finals.map((b) => b.flush());
-    batches.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: inBatch, nullCount: 0, children })));
-    inBatch = 0;
-  };
-  let at = 0;
-  for (let k = 0; k < (chunks[0]?.length ?? 0); k++) {
-    const vectors = chunks.map((cs) => makeVector(cs[k]));
-    const len = vectors[0]?.length ?? 0;
-    for (let i = 0; i < len; i++, at++) {
-      if (dropped.has(at)) continue;
-      for (let c = 0; c < outputs.length; c++) row[c] = vectors[c].get(i);
-      let rejected = false;
-      for (const u of uniques) {
-        const key = JSON.stringify(u.cols.map((c) => row[c]));
-        if (!u.seen.has(key)) {
-          u.seen.add(key);
-          continue;
-        }
-        const rowNumber = rowNumbers[at];
-        if (++u.check.violations === 1) u.check.first = { row: rowNumber, value: key, reason: 'repeats an earlier key' };
-        record({ rowNumber, column: u.check.column, value: key, check: 'unique', severity: u.check.severity, reason: `repeats an earlier (${u.check.column}) key` });
-        if (u.check.severity === 'error') rejected = true;
-      }
-      if (rejected) {
-        report.rowsQuarantined++;
-        continue;
-      }
-      for (let c = 0; c < outputs.length; c++) {
-        finals[c].append(row[c]);
-        if (row[c] === null) columnSchemas[c].nullCount++;
-      }
-      if (eventIdx >= 0 && typeof row[eventIdx] === 'number') newestEvent = Math.max(newestEvent, row[eventIdx] as number);
-      written++;
-      if (++inBatch === CANONICAL_BATCH_ROWS) cut();
-    }
-  }
-  if (inBatch > 0 || batches.length === 0) cut();
-  report.rowsWritten = written;
-
-  // 4. Dataset-level checks.
-  if (contract?.freshness) {
-    const maxAge = contract.freshness.maxAgeSeconds;
-    const age = Number.isFinite(newestEvent) ? (input.now - newestEvent) / 1000 : Infinity;
-    const breached = age > maxAge;
-    datasetChecks.push({
-      check: 'freshness',
-      column: contract.eventTime,
-      severity: contract.freshness.severity ?? 'error',
-      violations: breached ? 1 : 0,
-      fraction: breached ? 1 : 0,
-      maxFraction: 0,
-      breached,
-      message: Number.isFinite(newestEvent)
-        ? `newest ${contract.eventTime} is ${new Date(newestEvent).toISOString()}, ${Math.round(age)} s old; at most ${maxAge} s allowed`
-        : `no row has an event time in ${contract.eventTime}; at most ${maxAge} s of age allowed`,
-    });
-  }
-  if (contract?.rowCount) {
-    const { min, max } = contract.rowCount;
-    const breached = (min !== undefined && written < min) || (max !== undefined && written > max);
-    datasetChecks.push({
-      check: 'rowCount',
-      severity: contract.rowCount.severity ?? 'error',
-      violations: breached ? 1 : 0,
-      fraction: breached ? 1 : 0,
-      maxFraction: 0,
-      breached,
-      message: `${written} rows written; expected ${min ?? 0} to ${max ?? 'any number of'} rows`,
-    });
-  }
-  if (written === 0 && !contract?.rowCount) {
-    datasetChecks.push({ check: 'rowCount', severity: 'error', violations: 1, fraction: 1, maxFraction: 0, breached: true, message: 'no rows survived the checks; a version needs at least one row' });
-  }
-  const table = new Table(schema, batches);
-  return finish(report, checks, datasetChecks, quarantine, columnSchemas, table, rowsFromParent);
 }
 
 function finish(
@@ -420,7 +431,6 @@ function finish(
   datasetChecks: CheckOutcome[],
   quarantine: QuarantinedRow[],
   columns: ColumnSchema[],
-  table: Table | undefined,
   rowsFromParent: number,
 ): PipelineResult {
   const base = Math.max(report.rowsRead, 1);
@@ -443,7 +453,7 @@ function finish(
     else report.warnings.push(line);
   }
   report.status = report.errors.length > 0 ? 'failed' : 'succeeded';
-  return { report, table: report.status === 'succeeded' ? table : undefined, columns, quarantine, rowsFromParent };
+  return { report, columns, quarantine, rowsFromParent };
 }
 
 /** The report as text a person can act on: what broke, how often, the first example, where the rows are. */

@@ -8,6 +8,7 @@ import Cursor from 'pg-cursor';
 import { DatasetSourceError } from '../errors.js';
 import type { Db } from '../storage/db.js';
 import { canonicalArrowType } from './cast.js';
+import { columnReader } from './column-reader.js';
 import { existingFile, inferCsvType, readCsvBatches } from './csv.js';
 import type { ColumnType, SourceFormat } from './types.js';
 
@@ -143,7 +144,7 @@ async function openArrowBatches(format: SourceFormat, uri: string, gen: AsyncGen
   const names = columns.map((c) => c.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new DatasetSourceError(`${uri} has two columns named ${JSON.stringify(dup)}.`);
-  const toRows = (batch: RecordBatch): RowBatch => ({ numRows: batch.numRows, columns: names.map((_, i) => batch.getChildAt(i)!) });
+  const toRows = (batch: RecordBatch): RowBatch => ({ numRows: batch.numRows, columns: names.map((_, i) => ({ get: columnReader(batch.getChildAt(i)) })) });
   const head = first.value;
   async function* all(): AsyncGenerator<RowBatch> {
     yield toRows(head);

@@ -36,6 +36,11 @@ export interface IngestionInput {
   mode?: IngestionMode;
   /** Ingestion run id (the workflow id); quarantined rows and the report are stored under it. */
   runId?: string;
+  /**
+   * The ingestion activity's heartbeat timeout (default one minute, workflows/activity-options.ts LONG_IO): how
+   * soon a dead worker's attempt is retried elsewhere. Not taken over HTTP; tests shorten it.
+   */
+  heartbeatTimeout?: string;
 }
 
 export const SOURCE_FORMATS = ['csv', 'parquet', 'arrow', 'postgres'] as const;

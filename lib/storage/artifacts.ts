@@ -1,6 +1,7 @@
 // Content-addressed artifact store on a local directory: atomic writes, sha256-verified reads.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactIntegrityError, NotFoundError } from '../errors.js';
 
@@ -28,11 +29,103 @@ export function parseArtifactUri(uri: string): string {
   return hash;
 }
 
+/** Temp and scratch files carry a tag (e.g. a run id) so a retried attempt can remove what a dead one left. */
+function tagPrefix(tag: string): string {
+  return createHash('sha256').update(tag).digest('hex').slice(0, 16);
+}
+
+/**
+ * Bytes on their way into the store: hashed as they are written to a temp file, which `commit` renames
+ * to its content address. Nothing is visible under `sha256/` before `commit`; `abort` removes the temp file.
+ */
+export class ArtifactWriter {
+  private readonly hash: Hash = createHash('sha256');
+  private size = 0;
+  private done = false;
+
+  private constructor(
+    private readonly store: ArtifactStore,
+    private readonly file: FileHandle,
+    readonly tempPath: string,
+  ) {}
+
+  /** @internal Use ArtifactStore.createWriter. */
+  static async open(store: ArtifactStore, tempPath: string): Promise<ArtifactWriter> {
+    await mkdir(path.dirname(tempPath), { recursive: true });
+    return new ArtifactWriter(store, await open(tempPath, 'wx'), tempPath);
+  }
+
+  get bytesWritten(): number {
+    return this.size;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.done) throw new Error('ArtifactWriter: write after commit or abort');
+    this.hash.update(chunk);
+    this.size += chunk.byteLength;
+    let at = 0;
+    while (at < chunk.byteLength) at += (await this.file.write(chunk, at, chunk.byteLength - at)).bytesWritten;
+  }
+
+  /** Flushes to disk and renames the temp file to its sha256 address (a no-op copy if the content is already stored). */
+  async commit(): Promise<StoredArtifact> {
+    if (this.done) throw new Error('ArtifactWriter: commit after commit or abort');
+    this.done = true;
+    const sha256 = this.hash.digest('hex');
+    try {
+      await this.file.sync();
+      await this.file.close();
+      const target = this.store.pathFor(sha256);
+      const existing = await stat(target).catch(() => undefined);
+      if (existing?.size !== this.size) {
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(this.tempPath, target);
+      }
+    } finally {
+      await rm(this.tempPath, { force: true });
+    }
+    return { sha256, uri: artifactUri(sha256), bytes: this.size };
+  }
+
+  /** Drops what was written; idempotent. */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.file.close().catch(() => {});
+    await rm(this.tempPath, { force: true });
+  }
+}
+
 export class ArtifactStore {
   constructor(readonly root: string) {}
 
-  private pathFor(sha256: string): string {
+  /** @internal The file holding an artifact. */
+  pathFor(sha256: string): string {
     return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256);
+  }
+
+  private get tmpDir(): string {
+    return path.join(this.root, 'tmp');
+  }
+
+  /**
+   * A fresh path for a scratch file (same filesystem as the store, so renames are atomic). The caller
+   * removes it; `removeTemp(tag)` removes whatever an earlier, dead attempt with the same tag left.
+   */
+  tempPath(tag = 'anonymous'): string {
+    return path.join(this.tmpDir, `${tagPrefix(tag)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  }
+
+  /** Removes every temp and scratch file carrying `tag` (call at the start of a retried attempt). */
+  async removeTemp(tag: string): Promise<void> {
+    const prefix = `${tagPrefix(tag)}.`;
+    const names = await readdir(this.tmpDir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(path.join(this.tmpDir, n), { force: true })));
+  }
+
+  /** Starts a streamed write; see ArtifactWriter. */
+  createWriter(tag?: string): Promise<ArtifactWriter> {
+    return ArtifactWriter.open(this, this.tempPath(tag));
   }
 
   /**
@@ -40,33 +133,34 @@ export class ArtifactStore {
    * is a no-op; a crash mid-write leaves only a temp file, never a torn artifact.
    */
   async put(bytes: Uint8Array): Promise<StoredArtifact> {
-    const sha256 = sha256Hex(bytes);
-    const target = this.pathFor(sha256);
-    const existing = await stat(target).catch(() => undefined);
-    if (existing?.size !== bytes.byteLength) {
-      await mkdir(path.dirname(target), { recursive: true });
-      const tmp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        await writeFile(tmp, bytes, { flush: true });
-        await rename(tmp, target);
-      } finally {
-        await rm(tmp, { force: true });
-      }
+    return this.putStream([bytes]);
+  }
+
+  /** Stores a stream of chunks without holding them all: hashed while written to a temp file, then renamed. */
+  async putStream(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, tag?: string): Promise<StoredArtifact> {
+    const writer = await this.createWriter(tag);
+    try {
+      for await (const chunk of chunks) await writer.write(chunk);
+      return await writer.commit();
+    } catch (err) {
+      await writer.abort();
+      throw err;
     }
-    return { sha256, uri: artifactUri(sha256), bytes: bytes.byteLength };
+  }
+
+  /** Stores a copy of a local file, streamed. */
+  async putFile(file: string, tag?: string): Promise<StoredArtifact> {
+    return this.putStream(createReadStream(file), tag);
   }
 
   /** Reads an artifact by URI or sha256 and proves its bytes still hash to that address. */
   async get(uriOrSha: string): Promise<Uint8Array> {
-    const sha256 = uriOrSha.startsWith(URI_PREFIX) ? parseArtifactUri(uriOrSha) : uriOrSha;
+    const sha256 = this.shaOf(uriOrSha);
     let bytes: Buffer;
     try {
       bytes = await readFile(this.pathFor(sha256));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new NotFoundError(`Artifact ${sha256} is not in the store at ${this.root}`);
-      }
-      throw err;
+      throw this.missing(sha256, err);
     }
     const actual = sha256Hex(bytes);
     if (actual !== sha256) {
@@ -75,7 +169,42 @@ export class ArtifactStore {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /**
+   * Opens an artifact for random access (an Arrow IPC file is read footer first, then batch by batch).
+   * Its bytes are not checked here: call `verify` first when they must be proven. The caller closes it.
+   */
+  async openFile(uriOrSha: string): Promise<FileHandle> {
+    const sha256 = this.shaOf(uriOrSha);
+    try {
+      return await open(this.pathFor(sha256), 'r');
+    } catch (err) {
+      throw this.missing(sha256, err);
+    }
+  }
+
+  /** Re-hashes an artifact as a stream; throws ArtifactIntegrityError when its bytes no longer match its address. */
+  async verify(uriOrSha: string): Promise<void> {
+    const sha256 = this.shaOf(uriOrSha);
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of createReadStream(this.pathFor(sha256), { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    } catch (err) {
+      throw this.missing(sha256, err);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== sha256) throw new ArtifactIntegrityError(`Artifact ${sha256} is corrupt: its bytes hash to ${actual}`);
+  }
+
   async has(sha256: string): Promise<boolean> {
     return (await stat(this.pathFor(sha256)).catch(() => undefined)) !== undefined;
+  }
+
+  private shaOf(uriOrSha: string): string {
+    return uriOrSha.startsWith(URI_PREFIX) ? parseArtifactUri(uriOrSha) : uriOrSha;
+  }
+
+  private missing(sha256: string, err: unknown): unknown {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new NotFoundError(`Artifact ${sha256} is not in the store at ${this.root}`);
+    return err;
   }
 }

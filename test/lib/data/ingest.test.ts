@@ -1,24 +1,29 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { tableToIPC } from 'apache-arrow';
+import { tableFromIPC, type Table } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseContract, type DataContract } from '../../../lib/data/contract.js';
 import { formatReport, runPipeline, type PipelineInput } from '../../../lib/data/ingest.js';
 import { profileTable } from '../../../lib/data/profile.js';
 import { openSource } from '../../../lib/data/sources.js';
 import { ValidationError } from '../../../lib/errors.js';
+import { ArtifactStore } from '../../../lib/storage/artifacts.js';
 
 let dir: string;
+let artifacts: ArtifactStore;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-'));
+  artifacts = new ArtifactStore(path.join(dir, 'artifacts'));
 });
 
+// Dedup and unique keys need Postgres: they are tested in test/workflows/ingestion-pipeline.test.ts.
 async function run(csv: string, contract?: unknown, extra: Partial<PipelineInput> = {}) {
   const p = path.join(dir, `${Math.random().toString(36).slice(2)}.csv`);
   await writeFile(p, csv);
   const source = await openSource(p, { batchSize: 4 });
-  return runPipeline({
+  const result = await runPipeline({
+    artifacts,
     runId: 'run-1',
     datasetName: 'ds',
     sourceUri: p,
@@ -28,6 +33,8 @@ async function run(csv: string, contract?: unknown, extra: Partial<PipelineInput
     now: Date.UTC(2024, 0, 2),
     ...extra,
   });
+  const table: Table | undefined = result.artifact ? tableFromIPC(await artifacts.get(result.artifact.uri)) : undefined;
+  return { ...result, table };
 }
 
 const rowsOf = (t: { numRows: number; getChild(n: string): { get(i: number): unknown } | null }, col: string) =>
@@ -142,54 +149,9 @@ describe('runPipeline', () => {
     expect(prev.report.warnings.join()).toContain('Schema changed since the previous version');
   });
 
-  it('drops exact duplicates and keeps the latest row per key by event time, counting both', async () => {
-    const csv = 'id,v,at\n1,a,2024-01-01T00:00:00Z\n1,a,2024-01-01T00:00:00Z\n2,b,2024-01-01T05:00:00Z\n2,c,2024-01-01T03:00:00Z\n1,d,2024-01-01T09:00:00Z\n3,e,2024-01-01T01:00:00Z\n';
-    const r = await run(csv, {
-      columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }, { name: 'at', type: 'timestamp' }],
-      eventTime: 'at',
-      dedup: { exact: true, key: ['id'] },
-      unique: [{ columns: ['id'] }],
-    });
-    expect(r.report.status).toBe('succeeded');
-    expect(r.report.duplicates).toEqual({ exact: 1, byKey: 2 });
-    expect(rowsOf(r.table!, 'v')).toEqual(['b', 'd', 'e']);
-    expect(r.report.rowsWritten).toBe(3);
-  });
-
-  it('flags repeated unique keys, freshness and row counts', async () => {
-    const r = await run('id,at\n1,2023-12-01\n1,2023-12-02\n', {
-      columns: [{ name: 'id', type: 'float64' }, { name: 'at', type: 'timestamp' }],
-      unique: [{ columns: ['id'], severity: 'warn' }],
-      eventTime: 'at',
-      freshness: { maxAgeSeconds: 3600 },
-      rowCount: { min: 5, severity: 'warn' },
-    });
-    expect(r.report.status).toBe('failed');
-    expect(r.report.errors.join()).toMatch(/freshness: newest at is 2023-12-02T00:00:00.000Z/);
-    expect(r.report.warnings.join()).toMatch(/2 rows written; expected 5/);
-    expect(r.quarantine).toMatchObject([{ rowNumber: 2, check: 'unique', severity: 'warn' }]);
-  });
-
-  it('appends onto a parent: parent rows first, identical rows deduped', async () => {
-    const first = await run('id,v\n1,a\n2,b\n', { columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }], dedup: { exact: true } });
-    const again = await run('id,v\n2,b\n3,c\n', { columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }], dedup: { exact: true } }, {
-      parent: first.table,
-      previousColumns: first.columns,
-    });
-    expect(rowsOf(again.table!, 'id')).toEqual([1, 2, 3]);
-    expect(again.rowsFromParent).toBe(2);
-    const same = await run('id,v\n1,a\n', { columns: [{ name: 'id', type: 'float64' }, { name: 'v', type: 'utf8' }], dedup: { exact: true } }, {
-      parent: first.table,
-      previousColumns: first.columns,
-    });
-    expect(Buffer.from(tableToIPC(same.table!, 'file')).equals(Buffer.from(tableToIPC(first.table!, 'file')))).toBe(true);
-    const mismatch = await run('id,w\n1,a\n', undefined, { parent: first.table, previousColumns: first.columns });
-    expect(mismatch.report.errors.join()).toMatch(/append needs the parent's columns/);
-  });
-
   it('profiles a version: nulls, min/max, mean/std, distinct, quantiles, histogram, top-k', async () => {
     const r = await run('x,c\n1,a\n2,a\n3,b\n,b\n4,a\n');
-    const p = profileTable(r.table!, r.columns);
+    const p = await profileTable(r.table!, r.columns);
     const [x, c] = p.columns;
     expect(x).toMatchObject({ name: 'x', nullCount: 1, distinctCount: 4, quantiles: { '0.5': 2.5 } });
     expect(x.stats).toMatchObject({ kind: 'numeric', min: 1, max: 4, mean: 2.5 });

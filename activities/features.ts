@@ -1,5 +1,5 @@
 // Feature store activities: materialize a feature view's latest values into the online store, build training frames.
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { FeatureView } from '../lib/features/declaration.js';
 import { buildTrainingFrame } from '../lib/features/offline.js';
 import { materializeFeatureView } from '../lib/features/online.js';
@@ -7,17 +7,7 @@ import { getFeatureView } from '../lib/features/registry.js';
 import type { MaterializeInput, MaterializeResult, TrainingFrameRequest, TrainingFrameSummary } from '../lib/features/types.js';
 import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failures.js';
-
-/** Heartbeats every 10 s while `fn` runs: staging and the SQL join report no row progress of their own. */
-async function withHeartbeats<T>(details: unknown, fn: () => Promise<T>): Promise<T> {
-  heartbeat(details);
-  const timer = setInterval(() => heartbeat(details), 10_000);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}
+import { withHeartbeats } from './heartbeat.js';
 
 export function createFeatureActivities(deps: ActivityDeps) {
   return {
@@ -29,7 +19,7 @@ export function createFeatureActivities(deps: ActivityDeps) {
      */
     async materializeFeatures(input: MaterializeInput): Promise<MaterializeResult> {
       const runId = input.runId || (Context.current().info.workflowExecution?.workflowId ?? Context.current().info.activityId);
-      return withFailureMapping(() => withHeartbeats({ view: input.view }, () => materializeFeatureView(deps, { ...input, runId })));
+      return withFailureMapping(() => withHeartbeats(() => ({ view: input.view }), () => materializeFeatureView(deps, { ...input, runId })));
     },
 
     /**
@@ -42,7 +32,7 @@ export function createFeatureActivities(deps: ActivityDeps) {
         const views: FeatureView[] = [];
         for (const name of input.views) views.push((await getFeatureView(deps.db, name)).declaration);
         const { labelsVersionId, timestampColumn, entityColumn, createdTimeGuard, outputName } = input;
-        const result = await withHeartbeats({ views: input.views }, () =>
+        const result = await withHeartbeats(() => ({ views: input.views }), () =>
           buildTrainingFrame(deps, { labelsVersionId, timestampColumn, entityColumn, createdTimeGuard, outputName, views, runId }),
         );
         return {

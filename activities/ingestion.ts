@@ -4,9 +4,7 @@ import { ingestDataset, type IngestProgress } from '../lib/data/datasets.js';
 import type { IngestionInput, IngestionResult } from '../lib/data/types.js';
 import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failures.js';
-
-/** How often the timer heartbeats when the activity has no heartbeat timeout of its own. */
-const DEFAULT_HEARTBEAT_EVERY_MS = 10_000;
+import { withHeartbeats } from './heartbeat.js';
 
 export function createIngestionActivities(deps: ActivityDeps) {
   return {
@@ -22,20 +20,16 @@ export function createIngestionActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const runId = input.runId ?? ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId;
       let progress: IngestProgress = { rowsRead: 0, rowsQuarantined: 0 };
-      ctx.heartbeat(progress);
-      // A third of the timeout leaves room for a late timer; the SDK throttles what reaches the server.
-      const every = ctx.info.heartbeatTimeoutMs ? Math.max(100, Math.floor(ctx.info.heartbeatTimeoutMs / 3)) : DEFAULT_HEARTBEAT_EVERY_MS;
-      const timer = setInterval(() => ctx.heartbeat(progress), every);
-      try {
-        return await withFailureMapping(() =>
-          ingestDataset(deps, { ...input, runId }, (p) => {
-            progress = p;
-            ctx.heartbeat(p);
-          }),
-        );
-      } finally {
-        clearInterval(timer);
-      }
+      return withHeartbeats(
+        () => progress,
+        () =>
+          withFailureMapping(() =>
+            ingestDataset(deps, { ...input, runId }, (p) => {
+              progress = p;
+              ctx.heartbeat(p);
+            }),
+          ),
+      );
     },
   };
 }

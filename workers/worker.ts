@@ -44,6 +44,9 @@ export async function createWorkers(config: WorkerConfig): Promise<Workers> {
     taskQueue: config.taskQueues.train,
     plugins: [trainingComputePlugin(config.deps)],
     maxConcurrentActivityTaskExecutions: config.trainConcurrency,
+    // A training activity hears of its cancellation only in a heartbeat's answer; without a cap the SDK
+    // throttles heartbeats to 0.8 x the heartbeat timeout, and a cancelled fit would burn a core for ~48 s.
+    maxHeartbeatThrottleInterval: '5s',
   });
   return {
     orchestration,

@@ -13,6 +13,7 @@ export const GBDT_PARAM_NAMES = [
   'lambdaL2',
   'minGainToSplit',
   'maxBins',
+  'minDataInBin',
   'rowSampleFraction',
   'featureSampleFraction',
   'earlyStoppingRounds',

@@ -19,10 +19,19 @@ function revive(name: string, message: string): Error {
   return err;
 }
 
+let live = 0;
+
+/** Fitting threads of this process that have started and not yet exited (a terminated thread counts until it is gone). */
+export function liveFitThreads(): number {
+  return live;
+}
+
 export const threadRunner: FitRunner = (job, opts) =>
   new Promise<FittedPipeline[]>((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error('aborted'));
     const worker = new Worker(BOOT, { workerData: { entry: ENTRY } });
+    live++;
+    worker.once('exit', () => live--);
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;

@@ -9,7 +9,7 @@ import { checkOnnxParity, type ParityReport } from '../onnx/parity.js';
 import type { InputColumns } from '../onnx/session.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
 import type { Db } from '../storage/db.js';
-import { recordRun, type Curves } from './experiments.js';
+import { recordRun, type Curves, type RunRecord } from './experiments.js';
 import { checkMetric, defaultMetric, metricValue, standardMetrics, type FittedPipeline } from './fit.js';
 import { buildFrame, type Task, type TrainingFrame } from './frame.js';
 import { inlineRunner, type FitProgress, type FitRunner } from './jobs.js';
@@ -87,6 +87,22 @@ function curvesOf(fit: FittedPipeline): Curves {
   return curves;
 }
 
+/**
+ * Runs a fit with its tracked run marked `running`, so the experiment shows it live, and marks the run
+ * `cancelled` (the activity's signal aborted: the workflow or activity was cancelled, or the worker is
+ * shutting down) or `failed` when the fit throws. A retried attempt overwrites the same row.
+ */
+async function trackedFit<T>(db: Db, run: Omit<RunRecord, 'status'>, signal: AbortSignal | undefined, fit: () => Promise<T>): Promise<T> {
+  await recordRun(db, { ...run, status: 'running' });
+  try {
+    return await fit();
+  } catch (err) {
+    // The fit's error is what the activity must report; failing to mark the run must not replace it.
+    await recordRun(db, { ...run, status: signal?.aborted ? 'cancelled' : 'failed' }).catch(() => undefined);
+    throw err;
+  }
+}
+
 function concatRows(a: Uint32Array, b: Uint32Array): Uint32Array {
   const out = new Uint32Array(a.length + b.length);
   out.set(a);
@@ -106,10 +122,24 @@ export async function trainModel(deps: Deps, runId: string, input: TrainingInput
   const { version, frame, split } = await loadFrame(deps, input, params);
   const featureOrder = frame.columns.map((c) => c.name);
   const scoreRows = concatRows(split.validation, split.test);
+  const recordedParams = { ...params, target: input.target, features: featureOrder, split: input.split ?? { method: 'random' } };
+  const run = {
+    id: runId,
+    experiment: input.experiment ?? input.modelName,
+    kind: 'training' as const,
+    modelName: input.modelName,
+    learner: params.learner,
+    params: recordedParams,
+    metrics: {},
+    tags: input.tags,
+    lineage: { datasetVersionId: version.id, datasetSha256: version.sha256, seed: params.seed, startedBy: input.startedBy ?? null },
+  };
   onProgress({ phase: 'fitting', iteration: 0 });
-  const [fit] = await (ctx.runner ?? inlineRunner)(
-    { frame, params, tasks: [{ trainRows: split.train, scoreRows }] },
-    { signal: ctx.signal, onProgress: (p: FitProgress) => onProgress({ phase: 'fitting', iteration: p.point.step, loss: p.point.loss }) },
+  const [fit] = await trackedFit(deps.db, run, ctx.signal, () =>
+    (ctx.runner ?? inlineRunner)(
+      { frame, params, tasks: [{ trainRows: split.train, scoreRows }] },
+      { signal: ctx.signal, onProgress: (p: FitProgress) => onProgress({ phase: 'fitting', iteration: p.point.step, loss: p.point.loss }) },
+    ),
   );
   const K = outputWidth(frame);
   const nv = split.validation.length;
@@ -149,7 +179,6 @@ export async function trainModel(deps: Deps, runId: string, input: TrainingInput
   }
   const validation = await deps.artifacts.put(tableToIPC(new Table(columns), 'file'));
 
-  const recordedParams = { ...params, target: input.target, features: featureOrder, split: input.split ?? { method: 'random' } };
   await deps.db.query(
     `insert into training_runs (id, model_name, dataset_version_id, params, metrics, status, started_by, model_sha256)
      values ($1, $2, $3, $4, $5, 'trained', $6, $7)
@@ -160,17 +189,11 @@ export async function trainModel(deps: Deps, runId: string, input: TrainingInput
   await recordRun(
     deps.db,
     {
-      id: runId,
-      experiment: input.experiment ?? input.modelName,
-      kind: 'training',
-      modelName: input.modelName,
-      learner: params.learner,
+      ...run,
       status: 'trained',
-      params: recordedParams,
       metrics,
-      tags: input.tags,
       artifacts: { model: model.uri, validation: validation.uri },
-      lineage: { datasetVersionId: version.id, datasetSha256: version.sha256, seed: params.seed, startedBy: input.startedBy ?? null, featureViews: await frameFeatureViews(deps.db, version.id), ...(await processLineage()) },
+      lineage: { ...run.lineage, featureViews: await frameFeatureViews(deps.db, version.id), ...(await processLineage()) },
     },
     curvesOf(fit),
   );
@@ -222,12 +245,26 @@ export async function runTrial(deps: Deps, req: TrialRequest, ctx: RunContext = 
   const folds = req.input.search?.cvFolds
     ? kFold(split.train, req.input.search.cvFolds, params.seed, frame.task === 'classification' ? frame.y : undefined).map((f) => ({ trainRows: f.train, scoreRows: f.validation }))
     : [{ trainRows: split.train, scoreRows: split.validation }];
-  const fits = await (ctx.runner ?? inlineRunner)(
-    { frame, params, tasks: folds },
-    {
-      signal: ctx.signal,
-      onProgress: (p) => onProgress({ phase: 'fitting', trialId: req.trialId, fold: p.task, iteration: p.point.step, loss: p.point.loss, bestScore: req.bestScore }),
-    },
+  const run = {
+    id: req.trialId,
+    experiment: req.input.experiment ?? req.input.modelName,
+    kind: 'trial' as const,
+    parentRunId: req.runId,
+    modelName: req.input.modelName,
+    learner: params.learner,
+    params: { ...req.params, ...(req.budget ? { [req.budget.name]: req.budget.value } : {}), rung: req.rung, cvFolds: req.input.search?.cvFolds ?? 0 },
+    metrics: {},
+    tags: req.input.tags,
+    lineage: { datasetVersionId: version.id, seed: params.seed },
+  };
+  const fits = await trackedFit(deps.db, run, ctx.signal, () =>
+    (ctx.runner ?? inlineRunner)(
+      { frame, params, tasks: folds },
+      {
+        signal: ctx.signal,
+        onProgress: (p) => onProgress({ phase: 'fitting', trialId: req.trialId, fold: p.task, iteration: p.point.step, loss: p.point.loss, bestScore: req.bestScore }),
+      },
+    ),
   );
   const sums: Record<string, number> = {};
   const counts: Record<string, number> = {};
@@ -252,17 +289,10 @@ export async function runTrial(deps: Deps, req: TrialRequest, ctx: RunContext = 
   await recordRun(
     deps.db,
     {
-      id: req.trialId,
-      experiment: req.input.experiment ?? req.input.modelName,
-      kind: 'trial',
-      parentRunId: req.runId,
-      modelName: req.input.modelName,
-      learner: params.learner,
+      ...run,
       status: 'finished',
-      params: { ...req.params, ...(req.budget ? { [req.budget.name]: req.budget.value } : {}), rung: req.rung, cvFolds: req.input.search?.cvFolds ?? 0 },
       metrics: { ...metrics, ...(Number.isNaN(score) ? {} : { [`search_${metric.name}`]: score }) },
-      tags: req.input.tags,
-      lineage: { datasetVersionId: version.id, seed: params.seed, executedBy, ...lineage },
+      lineage: { ...run.lineage, executedBy, ...lineage },
     },
     fits.length === 1 ? curvesOf(fits[0]) : {},
   );

@@ -1,8 +1,8 @@
 // The boosting loop: bin once, grow one tree per output per round on sampled rows and features, stop early on validation loss.
 import { ValidationError } from '../../errors.js';
 import { seededRandom } from '../../util/random.js';
-import { binMatrix, fitBinMapper } from './binning.js';
-import { growTree } from './grow.js';
+import { binMatrix, fitBinMapper, transposeBins } from './binning.js';
+import { growTree, type GrownTree } from './grow.js';
 import { HistogramPool, histogramLayout, SLOT } from './histogram.js';
 import type { GbdtModel } from './model.js';
 import { checkLabels, objectiveFor } from './objectives.js';
@@ -37,8 +37,27 @@ function checkShape(data: GbdtData, what: string, f?: number): void {
   if (data.y.length !== data.n) throw new ValidationError(`The ${what} set has ${data.n} rows but ${data.y.length} labels.`);
 }
 
-function addTree(scores: Float64Array, tree: Tree, bins: Uint8Array, n: number, f: number, missingCode: Int32Array, outputs: number, k: number): void {
+/** Adds a tree's output to one score column of a binned set by routing every row through it. */
+function addTreeByRouting(scores: Float64Array, tree: Tree, bins: Uint8Array, n: number, f: number, missingCode: Int32Array, outputs: number, k: number): void {
   for (let i = 0; i < n; i++) scores[i * outputs + k] += tree.leafValue[leafOfBinned(tree, bins, f, i, missingCode)];
+}
+
+/**
+ * Adds a just-grown tree's output to the training scores. Growth left every leaf's rows in one segment of
+ * `rows`, so in-bag rows need no routing; only rows outside the round's bag (`bag` ascending) walk the tree.
+ */
+function addGrownTree(scores: Float64Array, grown: GrownTree, rows: Uint32Array, bag: Uint32Array, bins: Uint8Array, n: number, f: number, missingCode: Int32Array, outputs: number, k: number): void {
+  const { tree, leafRanges } = grown;
+  for (let leaf = 0; leaf < tree.leafValue.length; leaf++) {
+    const v = tree.leafValue[leaf];
+    for (let p = leafRanges[2 * leaf]; p < leafRanges[2 * leaf + 1]; p++) scores[rows[p] * outputs + k] += v;
+  }
+  if (bag.length === n) return;
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    if (b < bag.length && bag[b] === i) b++;
+    else scores[i * outputs + k] += tree.leafValue[leafOfBinned(tree, bins, f, i, missingCode)];
+  }
 }
 
 /**
@@ -62,8 +81,9 @@ export function fitGbdt(train: GbdtData, params: Partial<GbdtParams> & Pick<Gbdt
 
   const rand = seededRandom(p.seed);
   const binRows = n > BIN_SAMPLE_ROWS ? sampleIndices(n, BIN_SAMPLE_ROWS, rand) : Uint32Array.from({ length: n }, (_, i) => i);
-  const mapper = fitBinMapper(train.X, f, binRows, p.maxBins);
+  const mapper = fitBinMapper(train.X, f, binRows, p.maxBins, p.minDataInBin);
   const bins = binMatrix(mapper, train.X, n, f);
+  const columns = transposeBins(bins, n, f);
   const layout = histogramLayout(mapper);
   const pool = new HistogramPool(SLOT * layout.slots);
 
@@ -80,6 +100,7 @@ export function fitGbdt(train: GbdtData, params: Partial<GbdtParams> & Pick<Gbdt
   const allFeatures = Int32Array.from({ length: f }, (_, j) => j);
   const rows = new Uint32Array(n);
   const scratch = new Uint32Array(n);
+  const goesLeft = new Uint8Array(256);
   const rowCount = sampleSize(n, p.rowSampleFraction);
   const featureCount = sampleSize(f, p.featureSampleFraction);
 
@@ -88,31 +109,35 @@ export function fitGbdt(train: GbdtData, params: Partial<GbdtParams> & Pick<Gbdt
   const validLoss: number[] = [];
   let best = { round: 0, loss: Infinity };
 
+  objective.gradients(scores, train.y, grad, hess);
   for (let round = 1; round <= p.numIterations; round++) {
-    objective.gradients(scores, train.y, grad, hess);
     // One row sample per round, shared by the round's trees (one per class), as LightGBM's bagging does.
     const bag = rowCount < n ? sampleIndices(n, rowCount, rand) : allRows;
     for (let k = 0; k < K; k++) {
       const features = featureCount < f ? Int32Array.from(sampleIndices(f, featureCount, rand)) : allFeatures;
       rows.set(bag);
-      const tree = growTree({
+      const bagRows = rows.subarray(0, bag.length);
+      const grown = growTree({
         bins,
+        columns,
         f,
         mapper,
         layout,
         pool,
-        rows: rows.subarray(0, bag.length),
+        rows: bagRows,
         scratch,
+        goesLeft,
         grad: grad.subarray(k * n, (k + 1) * n),
         hess: hess.subarray(k * n, (k + 1) * n),
         features,
         params: p,
       });
-      trees.push(tree);
-      addTree(scores, tree, bins, n, f, mapper.numBins, K, k);
-      if (validation) addTree(validation.scores, tree, validation.bins, validation.n, f, mapper.numBins, K, k);
+      trees.push(grown.tree);
+      addGrownTree(scores, grown, bagRows, bag, bins, n, f, mapper.numBins, K, k);
+      if (validation) addTreeByRouting(validation.scores, grown.tree, validation.bins, validation.n, f, mapper.numBins, K, k);
     }
-    const tl = objective.loss(scores, train.y);
+    // The loss after this round, and the gradients the next round grows from.
+    const tl = objective.gradients(scores, train.y, grad, hess);
     const vl = validation ? objective.loss(validation.scores, validation.y) : undefined;
     trainLoss.push(tl);
     if (vl !== undefined) validLoss.push(vl);

@@ -11,7 +11,10 @@ export type GrowParams = Pick<
 >;
 
 export interface GrowInput {
+  /** Row-major codes (histograms read every feature of a row). */
   bins: Uint8Array;
+  /** The same codes column-major, from transposeBins (partitions read one feature of many rows). */
+  columns: Uint8Array;
   f: number;
   mapper: BinMapper;
   layout: HistogramLayout;
@@ -20,6 +23,8 @@ export interface GrowInput {
   rows: Uint32Array;
   /** Scratch of at least rows.length entries for the stable partition. */
   scratch: Uint32Array;
+  /** Scratch of 256 entries: the side each bin code takes at the split being applied. */
+  goesLeft: Uint8Array;
   /** Indexed by row id. */
   grad: Float64Array;
   hess: Float64Array;
@@ -51,26 +56,62 @@ function sums(rows: Uint32Array, start: number, end: number, grad: Float64Array,
   return [g, h];
 }
 
-/** Stable partition of rows[start..end) by the split; returns the first index of the right part. */
-function partition(input: GrowInput, leaf: OpenLeaf, split: SplitCandidate): number {
-  const { rows, scratch, bins, f } = input;
+interface Partitioned {
+  mid: number;
+  /** Gradient and hessian sums of each side, added in the side's row order. */
+  gl: number;
+  hl: number;
+  gr: number;
+  hr: number;
+}
+
+/**
+ * Stable partition of rows[start..end) by the split, summing each side on the way; `mid` is the first index
+ * of the right part. Branch-free: which side a row takes is as good as random, so a branch would mispredict
+ * half the time; every row is written to both sides and only the chosen side's cursor advances.
+ */
+function partition(input: GrowInput, leaf: OpenLeaf, split: SplitCandidate): Partitioned {
+  const { rows, scratch, grad, hess, goesLeft } = input;
   const j = split.feature;
+  const n = input.columns.length / input.f;
+  const column = input.columns.subarray(j * n, (j + 1) * n);
   const missing = input.mapper.numBins[j];
+  for (let code = 0; code < missing; code++) goesLeft[code] = code <= split.bin ? 1 : 0;
+  goesLeft[missing] = split.missingLeft ? 1 : 0;
   let l = leaf.start;
   let r = 0;
+  let gl = 0;
+  let hl = 0;
+  let gr = 0;
+  let hr = 0;
   for (let p = leaf.start; p < leaf.end; p++) {
     const i = rows[p];
-    const code = bins[i * f + j];
-    const goLeft = code === missing ? split.missingLeft : code <= split.bin;
-    if (goLeft) rows[l++] = i;
-    else scratch[r++] = i;
+    const left = goesLeft[column[i]];
+    const right = 1 - left;
+    rows[l] = i;
+    scratch[r] = i;
+    l += left;
+    r += right;
+    // Adding g * 0 leaves a sum unchanged, so each side's sum is exactly that of its own rows in order.
+    const g = grad[i];
+    const h = hess[i];
+    gl += g * left;
+    hl += h * left;
+    gr += g * right;
+    hr += h * right;
   }
   rows.set(scratch.subarray(0, r), l);
-  return l;
+  return { mid: l, gl, hl, gr, hr };
+}
+
+export interface GrownTree {
+  tree: Tree;
+  /** Leaf k owns rows[leafRanges[2k] .. leafRanges[2k + 1]) of the input's (reordered) rows. */
+  leafRanges: Int32Array;
 }
 
 /** Grows one tree; leaf values are -G/(H + lambdaL2) times the learning rate, rounded to float32. */
-export function growTree(input: GrowInput): Tree {
+export function growTree(input: GrowInput): GrownTree {
   const { params: p, layout, pool, rows } = input;
   const tree: Tree = { feature: [], bin: [], threshold: [], missingLeft: [], left: [], right: [], gain: [], leafValue: [] };
 
@@ -110,9 +151,7 @@ export function growTree(input: GrowInput): Tree {
     tree.right.push(0);
     if (leaf.parent >= 0) (leaf.isLeft ? tree.left : tree.right)[leaf.parent] = node;
 
-    const mid = partition(input, leaf, split);
-    const [gl, hl] = sums(rows, leaf.start, mid, input.grad, input.hess);
-    const [gr, hr] = sums(rows, mid, leaf.end, input.grad, input.hess);
+    const { mid, gl, hl, gr, hr } = partition(input, leaf, split);
     const left: OpenLeaf = { start: leaf.start, end: mid, depth: leaf.depth + 1, grad: gl, hess: hl, parent: node, isLeft: true, hist: null, split: null };
     const right: OpenLeaf = { start: mid, end: leaf.end, depth: leaf.depth + 1, grad: gr, hess: hr, parent: node, isLeft: false, hist: null, split: null };
     leaves[pick] = left;
@@ -142,12 +181,15 @@ export function growTree(input: GrowInput): Tree {
     } else pool.release(parentHist);
   }
 
+  const leafRanges = new Int32Array(2 * leaves.length);
   for (const leaf of leaves) {
     if (leaf.hist) pool.release(leaf.hist);
     const index = tree.leafValue.length;
+    leafRanges[2 * index] = leaf.start;
+    leafRanges[2 * index + 1] = leaf.end;
     const denom = leaf.hess + p.lambdaL2;
     tree.leafValue.push(denom > 0 ? Math.fround((-leaf.grad / denom) * p.learningRate) : 0);
     if (leaf.parent >= 0) (leaf.isLeft ? tree.left : tree.right)[leaf.parent] = ~index;
   }
-  return tree;
+  return { tree, leafRanges };
 }

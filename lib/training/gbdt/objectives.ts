@@ -10,13 +10,19 @@ export interface Objective {
   /** Name of the value `loss` returns, for learning curves. */
   lossName: string;
   initScores(y: ArrayLike<number>): number[];
-  gradients(scores: Float64Array, y: ArrayLike<number>, grad: Float64Array, hess: Float64Array): void;
+  /**
+   * Fills gradients and hessians at `scores` and returns the mean loss there: the boosting loop needs both
+   * after every round, and one pass shares the exponentials they have in common.
+   */
+  gradients(scores: Float64Array, y: ArrayLike<number>, grad: Float64Array, hess: Float64Array): number;
   /** Mean loss over all rows. */
   loss(scores: Float64Array, y: ArrayLike<number>): number;
 }
 
 // Keeps log-odds of a class that never occurs finite.
 const EPS = 1e-15;
+/** Rows whose log(1 + e) terms are summed as one log of their product (a power of two, at most 1023). */
+const LOSS_CHUNK = 256;
 
 export function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
@@ -26,8 +32,8 @@ function softplus(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }
 
-/** Softmax of row i's k scores into out[0..k). */
-export function softmaxRow(scores: ArrayLike<number>, i: number, k: number, out: Float64Array): void {
+/** Softmax of row i's k scores into out[0..k); returns the row's log-sum-exp, from which its log loss follows. */
+export function softmaxRow(scores: ArrayLike<number>, i: number, k: number, out: Float64Array): number {
   let max = -Infinity;
   for (let c = 0; c < k; c++) max = Math.max(max, scores[i * k + c]);
   let sum = 0;
@@ -36,6 +42,7 @@ export function softmaxRow(scores: ArrayLike<number>, i: number, k: number, out:
     sum += out[c];
   }
   for (let c = 0; c < k; c++) out[c] /= sum;
+  return max + Math.log(sum);
 }
 
 const binary: Objective = {
@@ -49,11 +56,26 @@ const binary: Objective = {
     return [Math.log(p / (1 - p))];
   },
   gradients(scores, y, grad, hess) {
+    // Log loss per row is max(z, 0) - y·z + log(1 + e) with e = exp(-|z|), the e that sigmoid(z) needs too. The
+    // logs are summed as the log of products of LOSS_CHUNK factors (each in (1, 2], so no overflow): one log per
+    // chunk instead of one per row, which was about a third of this pass, for a mean loss equal to ~1e-15 relative.
+    const chunk = LOSS_CHUNK; // a local for the hot loop (see buildHistogram)
+    let sum = 0;
+    let product = 1;
     for (let i = 0; i < y.length; i++) {
-      const p = sigmoid(scores[i]);
+      const z = scores[i];
+      const e = Math.exp(-Math.abs(z));
+      const p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
       grad[i] = p - y[i];
       hess[i] = p * (1 - p);
+      sum += (z > 0 ? z : 0) - y[i] * z;
+      product *= 1 + e;
+      if ((i & (chunk - 1)) === chunk - 1) {
+        sum += Math.log(product);
+        product = 1;
+      }
     }
+    return (sum + Math.log(product)) / y.length;
   },
   loss(scores, y) {
     let sum = 0;
@@ -72,10 +94,13 @@ const regression: Objective = {
     return [sum / y.length];
   },
   gradients(scores, y, grad, hess) {
+    let sum = 0;
     for (let i = 0; i < y.length; i++) {
       grad[i] = scores[i] - y[i];
       hess[i] = 1;
+      sum += (scores[i] - y[i]) ** 2;
     }
+    return sum / y.length;
   },
   loss(scores, y) {
     let sum = 0;
@@ -99,23 +124,19 @@ function multiclass(k: number): Objective {
     },
     gradients(scores, y, grad, hess) {
       const n = y.length;
+      let sum = 0;
       for (let i = 0; i < n; i++) {
-        softmaxRow(scores, i, k, p);
+        sum += softmaxRow(scores, i, k, p) - scores[i * k + y[i]];
         for (let c = 0; c < k; c++) {
           grad[c * n + i] = p[c] - (y[i] === c ? 1 : 0);
           hess[c * n + i] = factor * p[c] * (1 - p[c]);
         }
       }
+      return sum / n;
     },
     loss(scores, y) {
       let sum = 0;
-      for (let i = 0; i < y.length; i++) {
-        let max = -Infinity;
-        for (let c = 0; c < k; c++) max = Math.max(max, scores[i * k + c]);
-        let z = 0;
-        for (let c = 0; c < k; c++) z += Math.exp(scores[i * k + c] - max);
-        sum += max + Math.log(z) - scores[i * k + y[i]];
-      }
+      for (let i = 0; i < y.length; i++) sum += softmaxRow(scores, i, k, p) - scores[i * k + y[i]];
       return sum / y.length;
     },
   };

@@ -22,6 +22,8 @@ export interface GbdtParams {
   minGainToSplit: number;
   /** Value bins per feature (2..255); missing values get one more bin of their own. */
   maxBins: number;
+  /** Fewest (binning-sample) rows a value bin holds, as LightGBM's min_data_in_bin: rarer values share a bin. */
+  minDataInBin: number;
   /** Fraction of rows drawn (without replacement) for each round. */
   rowSampleFraction: number;
   /** Fraction of features drawn for each tree. */
@@ -41,6 +43,7 @@ export const DEFAULT_GBDT_PARAMS: Omit<GbdtParams, 'objective'> = {
   lambdaL2: 0,
   minGainToSplit: 0,
   maxBins: 255,
+  minDataInBin: 3,
   rowSampleFraction: 1,
   featureSampleFraction: 1,
   earlyStoppingRounds: 0,
@@ -67,6 +70,7 @@ export function resolveGbdtParams(params: Partial<GbdtParams> & Pick<GbdtParams,
   check(p.lambdaL2 >= 0, `params.lambdaL2 must be >= 0 (got ${p.lambdaL2}).`);
   check(p.minGainToSplit >= 0, `params.minGainToSplit must be >= 0 (got ${p.minGainToSplit}).`);
   check(int(p.maxBins) && p.maxBins >= 2 && p.maxBins <= 255, `params.maxBins must be an integer from 2 to 255 (got ${p.maxBins}).`);
+  check(int(p.minDataInBin) && p.minDataInBin >= 1, `params.minDataInBin must be a positive integer (got ${p.minDataInBin}).`);
   check(p.rowSampleFraction > 0 && p.rowSampleFraction <= 1, `params.rowSampleFraction must be in (0, 1] (got ${p.rowSampleFraction}).`);
   check(p.featureSampleFraction > 0 && p.featureSampleFraction <= 1, `params.featureSampleFraction must be in (0, 1] (got ${p.featureSampleFraction}).`);
   check(int(p.earlyStoppingRounds) && p.earlyStoppingRounds >= 0, `params.earlyStoppingRounds must be a non-negative integer (got ${p.earlyStoppingRounds}).`);

@@ -33,6 +33,11 @@ function score(g: number, h: number, lambda: number): number {
  * Scans every threshold of every feature in `features` (ascending). Ties keep
  * the first candidate found, so the choice is deterministic. Returns null
  * when no split satisfies the constraints with gain above minGainToSplit.
+ *
+ * A bin holding no rows of the node is skipped: its thresholds have the same
+ * left side as the previous bin's, which was scanned first and wins any tie
+ * (and the rounding residue histogram subtraction can leave in an empty bin
+ * no longer tips such ties). Deep nodes leave most bins empty.
  */
 export function findBestSplit(
   hist: Float64Array,
@@ -42,26 +47,30 @@ export function findBestSplit(
   c: SplitConstraints,
 ): SplitCandidate | null {
   const { grad: G, hess: H, count: C } = totals;
-  const parentScore = score(G, H, c.lambdaL2);
-  let best: SplitCandidate | null = null;
+  const width = SLOT; // a local for the hot loop (see buildHistogram)
+  const { lambdaL2: lambda, minDataInLeaf, minSumHessianInLeaf } = c;
+  const parentScore = score(G, H, lambda);
   let bestGain = c.minGainToSplit;
+  let bestFeature = -1;
+  let bestBin = 0;
+  let bestMissingLeft = false;
 
-  const consider = (feature: number, bin: number, missingLeft: boolean, gl: number, hl: number, cl: number) => {
+  // Candidate with (gl, hl, cl) on the left; true when it beats the best so far.
+  const better = (gl: number, hl: number, cl: number): boolean => {
     const cr = C - cl;
     const hr = H - hl;
-    if (cl < c.minDataInLeaf || cr < c.minDataInLeaf || hl < c.minSumHessianInLeaf || hr < c.minSumHessianInLeaf) return;
-    const gain = score(gl, hl, c.lambdaL2) + score(G - gl, hr, c.lambdaL2) - parentScore;
-    if (gain > bestGain) {
-      bestGain = gain;
-      best = { feature, bin, missingLeft, gain };
-    }
+    if (cl < minDataInLeaf || cr < minDataInLeaf || hl < minSumHessianInLeaf || hr < minSumHessianInLeaf) return false;
+    const gain = score(gl, hl, lambda) + score(G - gl, hr, lambda) - parentScore;
+    if (!(gain > bestGain)) return false;
+    bestGain = gain;
+    return true;
   };
 
   for (let q = 0; q < features.length; q++) {
     const j = features[q];
     const nb = layout.numBins[j];
-    const off = SLOT * layout.offsets[j];
-    const ms = off + SLOT * nb;
+    const off = width * layout.offsets[j];
+    const ms = off + width * nb;
     const gm = hist[ms];
     const hm = hist[ms + 1];
     const cm = hist[ms + 2];
@@ -69,25 +78,24 @@ export function findBestSplit(
     let hl = 0;
     let cl = 0;
     for (let b = 0; b + 1 < nb; b++) {
-      const s = off + SLOT * b;
+      const s = off + width * b;
+      if (hist[s + 2] === 0) continue;
       gl += hist[s];
       hl += hist[s + 1];
       cl += hist[s + 2];
+      // The right side only shrinks from here: no later threshold can leave it minDataInLeaf rows.
+      if (C - cl < minDataInLeaf) break;
       if (cm > 0) {
-        consider(j, b, false, gl, hl, cl);
-        consider(j, b, true, gl + gm, hl + hm, cl + cm);
-      } else {
+        if (better(gl, hl, cl)) [bestFeature, bestBin, bestMissingLeft] = [j, b, false];
+        if (better(gl + gm, hl + hm, cl + cm)) [bestFeature, bestBin, bestMissingLeft] = [j, b, true];
+      } else if (better(gl, hl, cl)) {
         // The node saw no missing value here: send future ones with the majority, as the best guess.
-        consider(j, b, cl >= C - cl, gl, hl, cl);
+        [bestFeature, bestBin, bestMissingLeft] = [j, b, cl >= C - cl];
       }
     }
     // Missing versus everything else: a split LightGBM-style binning finds only through the missing bin.
-    if (cm > 0) {
-      gl += hist[off + SLOT * (nb - 1)];
-      hl += hist[off + SLOT * (nb - 1) + 1];
-      cl += hist[off + SLOT * (nb - 1) + 2];
-      consider(j, nb - 1, false, gl, hl, cl);
-    }
+    // The left side is every value bin: the node's totals less its missing bin.
+    if (cm > 0 && better(G - gm, H - hm, C - cm)) [bestFeature, bestBin, bestMissingLeft] = [j, nb - 1, false];
   }
-  return best;
+  return bestFeature < 0 ? null : { feature: bestFeature, bin: bestBin, missingLeft: bestMissingLeft, gain: bestGain };
 }

@@ -5,7 +5,7 @@ import { buildFrame } from '../../../lib/training/frame.js';
 import { inlineRunner, type FitJob } from '../../../lib/training/jobs.js';
 import { resolveParams } from '../../../lib/training/params.js';
 import { randomSplit } from '../../../lib/training/splits.js';
-import { threadRunner } from '../../../lib/training/thread.js';
+import { liveFitThreads, threadRunner } from '../../../lib/training/thread.js';
 import { mixedTable } from './helpers.js';
 
 function job(n: number, params = {}): FitJob {
@@ -37,5 +37,9 @@ describe('threadRunner', () => {
     const pending = threadRunner(job(20_000, { maxIterations: 10_000, C: 1e6 }), { signal: controller.signal, onProgress: () => controller.abort(new Error('cancelled by test')) });
     await expect(pending).rejects.toThrow('cancelled by test');
     expect(Date.now() - started).toBeLessThan(10_000);
+    // Terminated, not merely abandoned: the thread exits and stops using the CPU.
+    const deadline = Date.now() + 5_000;
+    while (liveFitThreads() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(liveFitThreads()).toBe(0);
   });
 });

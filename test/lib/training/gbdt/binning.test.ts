@@ -57,4 +57,44 @@ describe('fitBinMapper', () => {
     expect(Array.from(mapper.numBins)).toEqual([1, 1]);
     expect(Array.from(binMatrix(mapper, X, 2, 2))).toEqual([1, 0, 1, 0]);
   });
+
+  it('bins a matrix exactly as binOf does value by value, edges and extremes included', () => {
+    const rand = seededRandom(3);
+    const f = 3;
+    const n = 5000;
+    // Feature 0: many distinct values (255 bins); 1: a few distinct values; 2: heavy ties and missing values.
+    const X = new Float64Array(n * f);
+    for (let i = 0; i < n; i++) {
+      X[i * f] = (rand() - 0.5) * 1e4;
+      X[i * f + 1] = Math.floor(rand() * 7);
+      X[i * f + 2] = rand() < 0.2 ? Number.NaN : rand() < 0.5 ? 0 : rand();
+    }
+    const mapper = fitBinMapper(X, f, all(n), 255);
+    const probes: number[] = [];
+    for (let j = 0; j < f; j++) {
+      for (const e of mapper.edges[j]) probes.push(e, Math.fround(e * (1 + 1e-7)), Math.fround(e * (1 - 1e-7)));
+    }
+    probes.push(-Infinity, Infinity, Number.NaN, 0, -0, 1e30, -1e30);
+    const m = probes.length;
+    const P = new Float64Array(m * f);
+    for (let i = 0; i < m; i++) for (let j = 0; j < f; j++) P[i * f + j] = probes[i];
+    for (const [data, rows] of [[X, n], [P, m]] as const) {
+      const bins = binMatrix(mapper, data, rows, f);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < f; j++) expect(bins[i * f + j]).toBe(binOf(mapper, j, data[i * f + j]));
+    }
+  });
+
+  it('with minDataInBin, merges rare values into a neighbour so that every value bin holds that many rows', () => {
+    // 1 x1, 2 x4, 3 x1, 4 x1, 5 x5, 6 x2: one bin per value with minDataInBin 1, fewer with 3.
+    const X = [1, 2, 2, 2, 2, 3, 4, 5, 5, 5, 5, 5, 6, 6];
+    expect(fitBinMapper(X, 1, all(X.length), 255).numBins[0]).toBe(6);
+    const mapper = fitBinMapper(X, 1, all(X.length), 255, 3);
+    const counts = new Array(mapper.numBins[0]).fill(0);
+    for (const b of binMatrix(mapper, X, X.length, 1)) counts[b]++;
+    // A cut after 2 leaves 5 rows below it; no later cut leaves 3 rows on both of its sides.
+    expect(counts).toEqual([5, 9]);
+    // Rows stay in value order: a bin never mixes values across another bin's range.
+    const bins = Array.from(binMatrix(mapper, X, X.length, 1));
+    expect(bins).toEqual([...bins].sort((a, b) => a - b));
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binMatrix, fitBinMapper } from '../../../../lib/training/gbdt/binning.js';
+import { binMatrix, fitBinMapper, transposeBins } from '../../../../lib/training/gbdt/binning.js';
 import { growTree, type GrowInput } from '../../../../lib/training/gbdt/grow.js';
 import { buildHistogram, HistogramPool, histogramLayout, subtractHistogram } from '../../../../lib/training/gbdt/histogram.js';
 import { DEFAULT_GBDT_PARAMS } from '../../../../lib/training/gbdt/params.js';
@@ -44,12 +44,14 @@ describe('growTree', () => {
     const s = setup(600);
     return {
       bins: s.bins,
+      columns: transposeBins(s.bins, 600, s.f),
       f: s.f,
       mapper: s.mapper,
       layout: s.layout,
       pool: new HistogramPool(3 * s.layout.slots),
       rows: s.all.slice(),
       scratch: new Uint32Array(600),
+      goesLeft: new Uint8Array(256),
       grad: s.grad,
       hess: s.hess,
       features: Int32Array.from({ length: s.f }, (_, j) => j),
@@ -59,7 +61,7 @@ describe('growTree', () => {
 
   it('grows leaf-wise up to maxLeaves, respecting minDataInLeaf', () => {
     const inp = input({ maxLeaves: 12, minDataInLeaf: 25 });
-    const tree = growTree(inp);
+    const { tree } = growTree(inp);
     expect(tree.leafValue.length).toBe(12);
     expect(tree.feature.length).toBe(11);
     const counts = new Array(12).fill(0);
@@ -67,22 +69,36 @@ describe('growTree', () => {
     for (const c of counts) expect(c).toBeGreaterThanOrEqual(25);
   });
 
+  it('leaves the rows of each leaf in the segment it reports, so scores update without routing', () => {
+    const inp = input({ maxLeaves: 16, minDataInLeaf: 10 });
+    const { tree, leafRanges } = growTree(inp);
+    const seen = new Set<number>();
+    for (let leaf = 0; leaf < tree.leafValue.length; leaf++) {
+      for (let p = leafRanges[2 * leaf]; p < leafRanges[2 * leaf + 1]; p++) {
+        const row = inp.rows[p];
+        expect(leafOfBinned(tree, inp.bins, inp.f, row, inp.mapper.numBins)).toBe(leaf);
+        seen.add(row);
+      }
+    }
+    expect(seen.size).toBe(600);
+  });
+
   it('respects maxDepth', () => {
-    const tree = growTree(input({ maxLeaves: 64, maxDepth: 3, minDataInLeaf: 5 }));
+    const { tree } = growTree(input({ maxLeaves: 64, maxDepth: 3, minDataInLeaf: 5 }));
     expect(depthOf(tree)).toBeLessThanOrEqual(3);
     expect(tree.leafValue.length).toBeLessThanOrEqual(8);
   });
 
   it('routes raw float values exactly as the binned training rows', () => {
     const inp = input({ maxLeaves: 20, minDataInLeaf: 5 });
-    const tree = growTree(inp);
+    const { tree } = growTree(inp);
     const { data } = setup(600);
     for (let i = 0; i < 600; i++) expect(leafOfRaw(tree, data.X, data.f, i)).toBe(leafOfBinned(tree, inp.bins, inp.f, i, inp.mapper.numBins));
   });
 
   it('sets each leaf to -G/(H + lambda) times the learning rate, in float32', () => {
     const inp = input({ maxLeaves: 4, minDataInLeaf: 50, lambdaL2: 10, learningRate: 0.3 });
-    const tree = growTree(inp);
+    const { tree } = growTree(inp);
     const g = new Array(4).fill(0);
     const h = new Array(4).fill(0);
     for (let i = 0; i < 600; i++) {
@@ -97,7 +113,7 @@ describe('growTree', () => {
   });
 
   it('returns a single leaf when no split meets the constraints', () => {
-    const tree = growTree(input({ minDataInLeaf: 400 }));
+    const { tree } = growTree(input({ minDataInLeaf: 400 }));
     expect(tree.feature.length).toBe(0);
     expect(tree.leafValue.length).toBe(1);
   });

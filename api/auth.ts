@@ -1,7 +1,7 @@
 // Access control for the API: API keys (only their sha256 is stored), roles, and the hooks that check every route.
 // A route declares who may call it with `config: { roles: [...] }` (or 'public'); routes that do not are given
 // roles by ROUTE_RULES below when they are registered, and anything no rule covers is admin-only.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { open, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
@@ -73,7 +73,8 @@ export function isAllowed(principal: Pick<Principal, 'roles'>, roles: RouteRoles
 
 const KEY_PREFIX = 'mlc';
 
-export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+// One-shot hash: it runs on every request (the key cache is keyed by it), where a Hash object per call shows up.
+export const hashKey = (key: string): string => hash('sha256', key, 'hex');
 
 export interface ApiKeyInfo {
   id: string;
@@ -230,11 +231,11 @@ export function installAuth(app: FastifyInstance, db: Db, options: { cacheMs?: n
     if (!request.routeOptions.url || roles === undefined || roles === 'public') return;
     const key = requestKey(request);
     if (!key) throw new UnauthorizedError('This route needs an API key: send `Authorization: Bearer <key>` (the first admin key is in <dataDir>/admin-api-key).');
-    const hash = hashKey(key);
-    let entry = cache.get(hash);
+    const keyHash = hashKey(key);
+    let entry = cache.get(keyHash);
     if (!entry || entry.until < Date.now()) {
       entry = { principal: await findPrincipal(db, key), until: Date.now() + cacheMs };
-      cache.set(hash, entry);
+      cache.set(keyHash, entry);
       if (cache.size > 10_000) cache.clear();
     }
     if (!entry.principal) throw new UnauthorizedError('The API key is unknown or revoked.');

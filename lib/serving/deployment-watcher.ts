@@ -99,22 +99,33 @@ export class DeploymentWatcher {
 
   private async connectListener(): Promise<void> {
     if (this.closed) return;
+    let client: pg.PoolClient | undefined;
     try {
-      const client = await this.db.connect();
-      client.on('notification', (msg) => {
+      client = await this.db.connect();
+      const own = client;
+      own.on('notification', (msg) => {
         if (msg.channel === DEPLOYMENTS_CHANNEL) void this.refresh();
       });
-      client.on('error', (err) => {
+      own.on('error', (err) => {
+        // Once released (by close, or after an earlier error) the pool owns the connection and its errors.
+        if (this.listener !== own) return;
         this.options.onError(err, 'deployment listener connection lost; reconnecting');
-        if (this.listener === client) this.listener = undefined;
-        client.release(err);
+        this.listener = undefined;
+        own.release(err);
         setTimeout(() => void this.connectListener(), 500).unref();
       });
-      await client.query(`listen ${DEPLOYMENTS_CHANNEL}`);
-      this.listener = client;
+      this.listener = own;
+      await own.query(`listen ${DEPLOYMENTS_CHANNEL}`);
       // Anything that changed while we were not listening.
       void this.refresh();
     } catch (err) {
+      // The connection's error handler has already released it and scheduled the retry, or close() took it.
+      if (client && this.listener !== client) return;
+      if (client) {
+        this.listener = undefined;
+        client.release(err as Error);
+      }
+      if (this.closed) return;
       this.options.onError(err, 'deployment listener could not connect; retrying');
       setTimeout(() => void this.connectListener(), 1000).unref();
     }

@@ -1,7 +1,7 @@
 // Online scoring runtime: resolves versions, keeps one verified and warmed onnxruntime session per version,
 // and micro-batches concurrent requests for the same version into one scoring call.
 import { ValidationError } from '../errors.js';
-import { createSession, scoreColumns, type InputColumns, type Session } from '../onnx/session.js';
+import { createSession, scoreColumns, scoreMatrix, type InputColumns, type Scores, type Session } from '../onnx/session.js';
 import { getModelVersion, getVersionByAlias, onAliasMoved } from '../registry/registry.js';
 import { PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
@@ -16,25 +16,50 @@ export interface Prediction {
   probabilities: Record<string, number>;
 }
 
-/** Converts JSON rows to an all-float model's input matrix; every problem is reported with its row and column. */
+/** The signature's problems with some rows, as one ValidationError (the first ten named). */
+function invalidInput(features: readonly string[], problems: string[]): ValidationError {
+  const shown = problems.slice(0, 10).join('; ');
+  return new ValidationError(`Invalid input for the model's signature (${features.join(', ')}): ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}.`);
+}
+
+/** Every problem of one row: unknown features, missing ones, values that are not a finite number or null. */
+function rowProblems(row: FeatureRow, i: number, features: readonly string[], known: ReadonlySet<string>, problems: string[]): void {
+  for (const key of Object.keys(row)) if (!known.has(key)) problems.push(`row ${i}: unknown feature ${JSON.stringify(key)}`);
+  for (const name of features) {
+    const v = row[name];
+    if (v === undefined) problems.push(`row ${i}: missing feature ${JSON.stringify(name)} (send null for a missing value)`);
+    else if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) problems.push(`row ${i}: feature ${JSON.stringify(name)} must be a finite number or null`);
+  }
+}
+
+/** Converts JSON rows to an all-float model's input matrix (row-major, NaN for missing); every problem is reported with its row and column. */
 export function rowsToMatrix(rows: FeatureRow[], version: Pick<ModelVersion, 'signature'>): Float32Array {
   const features = version.signature.features.map((f) => f.name);
-  const known = new Set(features);
-  const X = new Float32Array(rows.length * features.length);
-  const problems: string[] = [];
-  rows.forEach((row, i) => {
-    for (const key of Object.keys(row)) if (!known.has(key)) problems.push(`row ${i}: unknown feature ${JSON.stringify(key)}`);
-    features.forEach((name, j) => {
-      const v = row[name];
-      if (v === undefined) problems.push(`row ${i}: missing feature ${JSON.stringify(name)} (send null for a missing value)`);
-      else if (v === null) X[i * features.length + j] = Number.NaN;
-      else if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`row ${i}: feature ${JSON.stringify(name)} must be a finite number or null`);
-      else X[i * features.length + j] = v;
-    });
-  });
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 10).join('; ');
-    throw new ValidationError(`Invalid input for the model's signature (${features.join(', ')}): ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}.`);
+  const k = features.length;
+  const X = new Float32Array(rows.length * k);
+  // The fast path only fills; a row that does not fit is re-checked below to name every problem.
+  let bad = false;
+  for (let i = 0; i < rows.length && !bad; i++) {
+    const row = rows[i];
+    let present = 0;
+    for (let j = 0; j < k; j++) {
+      const v = row[features[j]];
+      if (typeof v === 'number' && Number.isFinite(v)) X[i * k + j] = v;
+      else if (v === null) X[i * k + j] = Number.NaN;
+      else {
+        bad = true;
+        break;
+      }
+      present++;
+    }
+    // Every feature is present; any further key is one the model does not know.
+    if (!bad && Object.keys(row).length !== present) bad = true;
+  }
+  if (bad) {
+    const known = new Set(features);
+    const problems: string[] = [];
+    rows.forEach((row, i) => rowProblems(row, i, features, known, problems));
+    throw invalidInput(features, problems);
   }
   return X;
 }
@@ -62,10 +87,7 @@ export function rowsToColumns(rows: FeatureRow[], version: Pick<ModelVersion, 's
       else (columns[f.name] as Float32Array)[i] = v;
     }
   });
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 10).join('; ');
-    throw new ValidationError(`Invalid input for the model's signature (${features.map((f) => f.name).join(', ')}): ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}.`);
-  }
+  if (problems.length > 0) throw invalidInput(features.map((f) => f.name), problems);
   return columns;
 }
 
@@ -95,6 +117,31 @@ export function concatColumns(signature: ModelVersion['signature'], parts: Array
   return out;
 }
 
+/**
+ * One request's rows as the batcher carries them: for an all-float signature a row-major matrix (one typed array
+ * per request, joined with one copy per request), else feature columns.
+ */
+export type BatchInput = { matrix: Float32Array } | { columns: InputColumns };
+
+const allFloat = (signature: ModelVersion['signature']): boolean => signature.features.every((f) => f.type !== 'string');
+
+/** Scores several requests' rows in one onnxruntime call. */
+async function scoreBatch(session: Session, signature: ModelVersion['signature'], parts: Array<{ input: BatchInput; n: number }>, total: number): Promise<Scores> {
+  const first = parts[0].input;
+  if (!('matrix' in first)) return scoreColumns(session, signature, concatColumns(signature, parts.map((p) => ({ input: (p.input as { columns: InputColumns }).columns, n: p.n })), total), total);
+  let X = first.matrix;
+  if (parts.length > 1) {
+    X = new Float32Array(total * signature.features.length);
+    let at = 0;
+    for (const p of parts) {
+      const m = (p.input as { matrix: Float32Array }).matrix;
+      X.set(m, at);
+      at += m.length;
+    }
+  }
+  return scoreMatrix(session, signature, X, total);
+}
+
 /** One row with every feature missing: NaN for numbers, null (an unknown category) for strings. */
 function warmupColumns(signature: ModelVersion['signature']): InputColumns {
   return Object.fromEntries(signature.features.map((f) => [f.name, f.type === 'string' ? [null] : Float32Array.of(Number.NaN)]));
@@ -118,7 +165,7 @@ export class Predictor {
   // Alias answers, kept briefly: a lookup per request costs a Postgres round trip on the hot path.
   private readonly aliases = new Map<string, { version: Promise<ModelVersion>; until: number }>();
   private readonly unsubscribe: () => void;
-  readonly batcher: MicroBatcher<InputColumns, Prediction>;
+  readonly batcher: MicroBatcher<BatchInput, Prediction>;
 
   constructor(
     private readonly deps: { db: Db; artifacts: ArtifactStore },
@@ -195,22 +242,26 @@ export class Predictor {
 
   /** Validates rows against the version's signature (ValidationError) and scores them, batched with concurrent requests. */
   async score(version: ModelVersion, rows: FeatureRow[]): Promise<Prediction[]> {
-    const columns = rowsToColumns(rows, version);
+    const input: BatchInput = allFloat(version.signature) ? { matrix: rowsToMatrix(rows, version) } : { columns: rowsToColumns(rows, version) };
     await this.load(version);
     const key = `${version.modelName}@${version.version}`;
     this.batchVersions.set(key, version);
-    return this.batcher.submit(key, columns, rows.length);
+    return this.batcher.submit(key, input, rows.length);
   }
 
-  private async runBatch(key: string, parts: Array<{ input: InputColumns; n: number }>, total: number): Promise<Prediction[]> {
+  private async runBatch(key: string, parts: Array<{ input: BatchInput; n: number }>, total: number): Promise<Prediction[]> {
     const version = this.batchVersions.get(key)!;
     const session = await this.load(version);
-    const { labels, probabilities } = await scoreColumns(session, version.signature, concatColumns(version.signature, parts, total), total);
-    const classes = version.signature.classes;
-    return labels.map((label, i) => ({
-      label,
-      probabilities: Object.fromEntries(classes.map((c, k) => [String(c), probabilities[i * classes.length + k]])),
-    }));
+    const { labels, probabilities } = await scoreBatch(session, version.signature, parts, total);
+    const classes = version.signature.classes.map(String);
+    const c = classes.length;
+    const out = new Array<Prediction>(labels.length);
+    for (let i = 0; i < labels.length; i++) {
+      const p: Record<string, number> = {};
+      for (let k = 0; k < c; k++) p[classes[k]] = probabilities[i * c + k];
+      out[i] = { label: labels[i], probabilities: p };
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -158,7 +158,7 @@ export class ServingService {
     const config = await this.deps.configs.get(req.modelName);
     const routingKey = req.routingKey ?? entityRoutingKey(req.rows, config);
     const target = await this.target({ modelName: req.modelName, routingKey, version: req.version });
-    if (!config.config.features || !namesEntities(req.rows, config.views)) return this.serve(target, req.rows);
+    if (!config.config.features || !namesEntities(req.rows, config.views)) return this.serve(target, req.rows, config.config);
     let filled;
     try {
       filled = await fillFromOnlineStore(this.deps.onlineStore, req.rows, config.views, target.version.signature, config.config.features.onMissing);
@@ -167,19 +167,19 @@ export class ServingService {
       this.deps.metrics.requests.inc({ model: req.modelName, version: String(target.version.version), arm: target.arm, outcome });
       throw err;
     }
-    const served = await this.serve(target, filled.rows);
+    const served = await this.serve(target, filled.rows, config.config);
     served.predictions.forEach((p, i) => {
       if (filled.lookups[i].length > 0) p.entities = filled.lookups[i];
     });
     return served;
   }
 
-  /** Scores rows on a target, with fallback, post-processing, shadow and logging. */
-  async serve(target: Target, rows: FeatureRow[]): Promise<Served> {
+  /** Scores rows on a target, with fallback, post-processing, shadow and logging; `config` when the caller has read it already. */
+  async serve(target: Target, rows: FeatureRow[], config?: ServingConfig): Promise<Served> {
     const { modelName, version, arm, requestId, shadowVersion } = target;
     const { predictor, metrics } = this.deps;
     this.checkRoom(rows.length);
-    const { config } = await this.deps.configs.get(modelName);
+    config ??= (await this.deps.configs.get(modelName)).config;
     const scoreOn = async (v: ModelVersion, what: string) => {
       const predictions = await withTimeout(predictor.score(v, rows), this.options.timeoutMs, what);
       return config.postprocess ? applyPostprocess(config.postprocess, v.signature, `${modelName} v${v.version}`, predictions) : predictions;
@@ -198,7 +198,7 @@ export class ServingService {
       }
       metrics.requests.inc({ ...labels, outcome: 'error' });
       const reason = err instanceof ScoringTimeoutError ? 'timeout' : 'error';
-      this.logRows(modelName, version.version, arm, requestId, rows, rows.map(() => ({ error: (err as Error).message })), 'error', 0);
+      this.logRows(modelName, version.version, arm, requestId, rows, rows.map(() => ({ error: (err as Error).message })), null, 'error', 0);
       const backup = await this.fallBack(target, rows, scoreOn, config);
       if (!backup) throw err;
       ({ answeredBy, predictions } = backup);
@@ -206,9 +206,10 @@ export class ServingService {
       metrics.fallbacks.inc({ model: modelName, version: String(version.version), reason, to: backup.to });
     }
     const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const withIds = predictions.map((p) => ({ id: randomUUID(), ...p }));
+    const ids = predictions.map(() => randomUUID());
     const status = fallback === null ? 'ok' : fallback.to === 'default' ? 'default' : 'fallback';
-    this.logRows(modelName, answeredBy.version, arm, requestId, rows, withIds, status, latencyMs);
+    this.logRows(modelName, answeredBy.version, arm, requestId, rows, predictions, ids, status, latencyMs);
+    const withIds = predictions.map((p, i) => ({ id: ids[i], ...p }));
     const okLabels = { ...labels, version: String(answeredBy.version) };
     metrics.requests.inc({ ...okLabels, outcome: fallback?.to === 'default' ? 'default' : 'ok' });
     metrics.latency.observe(okLabels, latencyMs / 1000);
@@ -254,17 +255,18 @@ export class ServingService {
     arm: string,
     requestId: string,
     rows: FeatureRow[],
-    outputs: Array<{ id?: string } & Record<string, unknown>>,
+    outputs: readonly unknown[],
+    ids: readonly string[] | null,
     status: NonNullable<PredictionRecord['status']>,
     latencyMs: number,
   ): boolean {
     const at = new Date();
-    return this.deps.log.append(
-      outputs.map((o, i) => {
-        const { id, ...out } = o;
-        return { id: id ?? randomUUID(), at, modelName, version, arm, inputs: rows[i], outputs: out, latencyMs: latencyMs / rows.length, requestId, status };
-      }),
-    );
+    const perRow = latencyMs / rows.length;
+    const records: PredictionRecord[] = new Array(outputs.length);
+    for (let i = 0; i < outputs.length; i++) {
+      records[i] = { id: ids?.[i] ?? randomUUID(), at, modelName, version, arm, inputs: rows[i], outputs: outputs[i], latencyMs: perRow, requestId, status };
+    }
+    return this.deps.log.append(records);
   }
 
   /** Scores a copy on the shadow version after the answer; logged with arm `shadow`, never returned. */
@@ -281,12 +283,12 @@ export class ServingService {
         const version = await predictor.version(modelName, shadowVersion);
         const predictions = await withTimeout(predictor.score(version, rows), this.options.timeoutMs, `${modelName} v${shadowVersion} (shadow)`);
         const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-        this.logRows(modelName, shadowVersion, 'shadow', requestId, rows, predictions.map((p) => ({ ...p })), 'ok', latencyMs);
+        this.logRows(modelName, shadowVersion, 'shadow', requestId, rows, predictions, null, 'ok', latencyMs);
         metrics.requests.inc({ ...labels, outcome: 'ok' });
         metrics.latency.observe(labels, latencyMs / 1000);
       } catch (err) {
         metrics.requests.inc({ ...labels, outcome: this.deps.isClientError(err) ? 'client_error' : 'error' });
-        this.logRows(modelName, shadowVersion, 'shadow', requestId, rows, rows.map(() => ({ error: (err as Error).message })), 'error', 0);
+        this.logRows(modelName, shadowVersion, 'shadow', requestId, rows, rows.map(() => ({ error: (err as Error).message })), null, 'error', 0);
       }
     })();
     this.shadows.add(task);

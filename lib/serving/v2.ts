@@ -166,6 +166,21 @@ interface FeatureSource {
   type: 'float' | 'string';
 }
 
+type SignatureInput = ReturnType<typeof signatureInputs>[number];
+
+// Per signature (versions are immutable and the predictor keeps one object per version): built once, not per request.
+const lookups = new WeakMap<ModelSignature, { tensors: SignatureInput[]; tensorByName: Map<string, SignatureInput>; featureByName: Map<string, ModelSignature['features'][number]> }>();
+
+function signatureLookups(signature: ModelSignature) {
+  let l = lookups.get(signature);
+  if (!l) {
+    const tensors = signatureInputs(signature);
+    l = { tensors, tensorByName: new Map(tensors.map((t) => [t.name, t])), featureByName: new Map(signature.features.map((f) => [f.name, f])) };
+    lookups.set(signature, l);
+  }
+  return l;
+}
+
 /**
  * Turns an infer request's tensors into feature rows for the signature. Each input is either one of the
  * model's tensors (by name, shape [N, width]) or a single feature (by feature name, shape [N] or [N, 1]),
@@ -174,9 +189,7 @@ interface FeatureSource {
  * names, shapes, datatypes, values and missing features are ValidationErrors naming the input.
  */
 export function requestToRows(request: Pick<V2InferRequest, 'inputs'>, signature: ModelSignature): FeatureRow[] {
-  const tensors = signatureInputs(signature);
-  const tensorByName = new Map(tensors.map((t) => [t.name, t]));
-  const featureByName = new Map(signature.features.map((f) => [f.name, f]));
+  const { tensors, tensorByName, featureByName } = signatureLookups(signature);
   const sources = new Map<string, FeatureSource>();
   const expected = () => `the model takes tensors ${tensors.map((t) => `${t.name} [-1, ${t.features.length}] ${t.type === 'string' ? 'BYTES' : 'FP32'}`).join(', ')}, or one tensor per feature (${signature.features.map((f) => f.name).join(', ')})`;
   if (!Array.isArray(request.inputs) || request.inputs.length === 0) throw new ValidationError(`The request has no inputs; ${expected()}.`);
@@ -205,12 +218,13 @@ export function requestToRows(request: Pick<V2InferRequest, 'inputs'>, signature
     if (n !== undefined && rows !== n) throw new ValidationError(`Input ${JSON.stringify(name)} has ${rows} rows but an earlier input has ${n}; every input needs the same batch size.`);
     n = rows;
     const values = flattenTensorData(name, input.shape, input.data);
-    values.forEach((v, i) => {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       const bad = type === 'string' ? v !== null && typeof v !== 'string' : v !== null && (typeof v !== 'number' || !Number.isFinite(v));
       if (bad) {
         throw new ValidationError(`Input ${JSON.stringify(name)}: element ${i} is ${JSON.stringify(v)}; ${type === 'string' ? 'BYTES data must be strings (null for missing)' : 'data must be finite numbers (null for missing)'}.`);
       }
-    });
+    }
     const features = tensor ? tensor.features : [name];
     features.forEach((f, column) => {
       const prior = sources.get(f);

@@ -48,6 +48,56 @@ describe('online scoring', () => {
     expect(rows[0].outputs.label).toBe(res.body.predictions[0].label);
   });
 
+  it('micro-batches concurrent requests and gives each exactly its own rows, in the answer and the log', async () => {
+    // Distinct rows (income tells them apart), one to three per request, sent at once so they share scoring calls.
+    const requests = Array.from({ length: 24 }, (_, r) => Array.from({ length: 1 + (r % 3) }, (_, i) => ({ ...row, income: 10 + r * 10 + i, late_payments: r % 5 })));
+    const alone = await Promise.all(requests.slice(0, 3).map((rows) => stack.api('POST', `/v1/models/${modelName}/predict`, { rows })));
+    const batchCalls = async () =>
+      (await stack.app.metrics.batchSize.get()).values.find((v) => v.metricName === 'mlcycle_predict_batch_rows_count' && v.labels.model === modelName)?.value ?? 0;
+    const callsBefore = await batchCalls();
+    // Hold every request just before it reaches the batcher until all have arrived, so they meet there at once
+    // whatever the HTTP timing: the first finds the version idle and is scored alone, the rest share the next call.
+    const predictor = stack.app.predictor;
+    const load = predictor.load.bind(predictor);
+    let held = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    predictor.load = async (v) => {
+      const session = await load(v);
+      if (held < requests.length) {
+        held++;
+        await gate;
+      }
+      return session;
+    };
+    let answers;
+    try {
+      const sent = requests.map((rows) => stack.api('POST', `/v1/models/${modelName}/predict`, { rows }));
+      await waitFor(async () => held, (n) => n === requests.length);
+      release();
+      answers = await Promise.all(sent);
+    } finally {
+      predictor.load = load;
+    }
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect((await batchCalls()) - callsBefore).toBe(2);
+    // Scored together or alone, a request gets the same answer for its rows.
+    for (let r = 0; r < 3; r++) {
+      expect(answers[r].body.predictions.map((p: { probabilities: unknown }) => p.probabilities)).toEqual(alone[r].body.predictions.map((p: { probabilities: unknown }) => p.probabilities));
+    }
+    await stack.app.predictionLog.flush();
+    for (const [r, answer] of answers.entries()) {
+      expect(answer.body.predictions).toHaveLength(requests[r].length);
+      const { rows: logged } = await stack.runtime.db.query('select id, inputs, outputs from predictions where request_id = $1', [answer.body.requestId]);
+      const byId = new Map(logged.map((l) => [l.id, l]));
+      expect(byId.size).toBe(requests[r].length);
+      answer.body.predictions.forEach((p: { id: string; label: string; probabilities: Record<string, number> }, i: number) => {
+        expect(byId.get(p.id)?.inputs).toEqual(requests[r][i]);
+        expect(byId.get(p.id)?.outputs).toMatchObject({ label: p.label });
+      });
+    }
+  });
+
   it('exposes request, latency and queue metrics for Prometheus', async () => {
     const res = await fetch(`${stack.url}/metrics`);
     expect(res.status).toBe(200);

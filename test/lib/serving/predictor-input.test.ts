@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { rowsToColumns, rowsToMatrix } from '../../../lib/serving/predictor.js';
+import type { ModelSignature } from '../../../lib/training/types.js';
+
+const version = { signature: { features: [{ name: 'a', type: 'float' }, { name: 'b', type: 'float' }] } as unknown as ModelSignature };
+
+describe('rowsToMatrix', () => {
+  it('packs rows row-major, null as NaN', () => {
+    const X = rowsToMatrix([{ a: 1, b: null }, { b: 2.5, a: -3 }], version);
+    expect(Array.from(X)).toEqual([1, Number.NaN, -3, 2.5]);
+  });
+
+  it('names every problem with its row, as the column path does', () => {
+    const rows = [{ a: 1, b: 2 }, { a: 1, b: 2, c: 3 }, { a: 'x', b: Infinity }, { b: 1 }] as never[];
+    const error = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    const message = error(() => rowsToMatrix(rows, version));
+    expect(message).toBe(
+      "Invalid input for the model's signature (a, b): row 1: unknown feature \"c\"; row 2: feature \"a\" must be a finite number or null; " +
+        'row 2: feature "b" must be a finite number or null; row 3: missing feature "a" (send null for a missing value).',
+    );
+    expect(error(() => rowsToColumns(rows, version))).toBe(message);
+  });
+});

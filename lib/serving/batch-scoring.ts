@@ -20,6 +20,7 @@ import { createSession, scoreColumns, type InputColumns, type Scores, type Sessi
 import { getModelVersion, getVersionByAlias } from '../registry/registry.js';
 import { ALIAS_PATTERN, PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';
 import { parseArtifactUri, type ArtifactStore } from '../storage/artifacts.js';
+import { CopyBinaryWriter } from '../storage/binary-copy.js';
 import { supportsCopyFromStdin, withTransaction, type Db } from '../storage/db.js';
 import type { ModelSignature } from '../training/types.js';
 
@@ -306,85 +307,43 @@ async function ensureOutputTable(db: Db, table: string, columns: Array<{ name: s
   await checkOutputTable(db, table, columns);
 }
 
-// ---- COPY in Postgres's binary format: no number parsing on the server, which CSV spends most of its time on ----
-
-const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
-
-/** A growable buffer of big-endian fields. */
-class BinaryWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private at = 0;
-  private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
-    this.buf.copy(bigger, 0, 0, this.at);
-    this.buf = bigger;
-  }
-  int16(v: number): void {
-    this.room(2);
-    this.at = this.buf.writeInt16BE(v, this.at);
-  }
-  int32(v: number): void {
-    this.room(4);
-    this.at = this.buf.writeInt32BE(v, this.at);
-  }
-  /** One field: its byte length, then `size` bytes written by `write` at the given offset. */
-  field(size: number, write: (buf: Buffer, at: number) => void): void {
-    this.room(4 + size);
-    this.at = this.buf.writeInt32BE(size, this.at);
-    write(this.buf, this.at);
-    this.at += size;
-  }
-  bytes(b: Uint8Array): void {
-    this.field(b.length, (buf, at) => buf.set(b, at));
-  }
-  take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.at));
-    this.at = 0;
-    return out;
-  }
-}
+// ---- COPY in Postgres's binary format (lib/storage/binary-copy.ts) ----
 
 /**
  * Writes one column's value for row i in the binary form of the output table's column type (outputTableColumns):
  * utf8 -> text, integers -> bigint, float64 -> double precision, float32 -> real, bool -> boolean,
- * timestamp (ms) -> timestamptz (µs since 2000-01-01).
+ * timestamp (ms) -> timestamptz.
  */
-function binaryCells(vector: Vector, type: DataType): (w: BinaryWriter, i: number) => void {
+function binaryCells(vector: Vector, type: DataType): (w: CopyBinaryWriter, i: number) => void {
   const dense = vector.nullCount === 0 && vector.data.length === 1;
   const values = dense && (DataType.isFloat(type) || DataType.isInt(type)) && !DataType.isTimestamp(type) ? (vector.toArray() as ArrayLike<number>) : undefined;
   const get = (i: number): unknown => (values ? values[i] : (vector.get(i) ?? null));
-  const orNull = (write: (w: BinaryWriter, v: unknown) => void) => (w: BinaryWriter, i: number) => {
+  const orNull = (write: (w: CopyBinaryWriter, v: unknown) => void) => (w: CopyBinaryWriter, i: number) => {
     const v = get(i);
-    if (v === null) w.int32(-1);
+    if (v === null) w.null();
     else write(w, v);
   };
-  if (DataType.isTimestamp(type)) return orNull((w, v) => w.field(8, (buf, at) => buf.writeBigInt64BE(BigInt(Math.round(Number(v) - PG_EPOCH_MS)) * 1000n, at)));
-  if (DataType.isFloat(type) && type.precision === Precision.SINGLE) return orNull((w, v) => w.field(4, (buf, at) => buf.writeFloatBE(Number(v), at)));
-  if (DataType.isFloat(type)) return orNull((w, v) => w.field(8, (buf, at) => buf.writeDoubleBE(Number(v), at)));
-  if (DataType.isInt(type)) return orNull((w, v) => w.field(8, (buf, at) => buf.writeBigInt64BE(BigInt(v as number), at)));
-  if (DataType.isBool(type)) return orNull((w, v) => w.field(1, (buf, at) => buf.writeUInt8(v ? 1 : 0, at)));
-  const encoder = new TextEncoder();
-  return orNull((w, v) => w.bytes(encoder.encode(String(v))));
+  if (DataType.isTimestamp(type)) return orNull((w, v) => w.timestamp(Number(v)));
+  if (DataType.isFloat(type) && type.precision === Precision.SINGLE) return orNull((w, v) => w.float32(Number(v)));
+  if (DataType.isFloat(type)) return orNull((w, v) => w.float64(Number(v)));
+  if (DataType.isInt(type)) return orNull((w, v) => w.int64(v as number | bigint));
+  if (DataType.isBool(type)) return orNull((w, v) => w.bool(Boolean(v)));
+  return orNull((w, v) => w.text(String(v)));
 }
 
 /** The scored table as COPY BINARY data, each row prefixed with the run id, in chunks of `chunkRows` rows. */
 function* binaryCopyChunks(runId: string, scored: Table, chunkRows = 2000): Generator<Buffer> {
   const cells = scored.schema.fields.map((f, i) => binaryCells(scored.getChildAt(i)!, f.type));
-  const runIdBytes = new TextEncoder().encode(runId);
-  const w = new BinaryWriter();
-  yield Buffer.concat([COPY_SIGNATURE, Buffer.alloc(8)]); // then flags 0 and header extension length 0
+  const w = new CopyBinaryWriter();
   for (let from = 0; from < scored.numRows; from += chunkRows) {
     for (let i = from; i < Math.min(scored.numRows, from + chunkRows); i++) {
-      w.int16(cells.length + 1);
-      w.bytes(runIdBytes);
+      w.row(cells.length + 1);
+      w.text(runId);
       for (const cell of cells) cell(w, i);
     }
     yield w.take();
   }
-  w.int16(-1);
-  yield w.take();
+  yield w.finish();
 }
 
 function jsonValue(v: unknown, type: DataType): unknown {

@@ -4,6 +4,7 @@
 // instead of dropping rows or growing memory.
 import { setImmediate } from 'node:timers/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { CopyBinaryWriter } from '../storage/binary-copy.js';
 import type { Db } from '../storage/db.js';
 
 export interface PredictionRecord {
@@ -42,105 +43,20 @@ const COLUMNS = 'id, at, model_name, version, arm, inputs, outputs, latency_ms, 
 
 // ---- COPY in Postgres's binary format: one Buffer per batch, no CSV quoting and no text parsing on the server ----
 
-const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]); // signature, flags 0, no extension
-const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 const FIELDS = 10;
-const JSONB_VERSION = 1;
 /** Bytes per socket write of a COPY payload. */
 const COPY_SLICE_BYTES = 64 * 1024;
-/** Hex digit values by character code, -1 for anything else. */
-const HEX = Int8Array.from({ length: 128 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1));
-
-/** A growable buffer holding one COPY BINARY payload. */
-class CopyWriter {
-  private buf: Buffer;
-  private at = 0;
-  constructor(sizeHint: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(sizeHint, COPY_HEADER.length + 2));
-    this.at = COPY_HEADER.copy(this.buf, 0);
-  }
-  private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
-    this.buf.copy(bigger, 0, 0, this.at);
-    this.buf = bigger;
-  }
-  int16(v: number): void {
-    this.room(2);
-    this.at = this.buf.writeInt16BE(v, this.at);
-  }
-  null(): void {
-    this.room(4);
-    this.at = this.buf.writeInt32BE(-1, this.at);
-  }
-  int32(v: number): void {
-    this.room(8);
-    this.at = this.buf.writeInt32BE(4, this.at);
-    this.at = this.buf.writeInt32BE(v, this.at);
-  }
-  float32(v: number): void {
-    this.room(8);
-    this.at = this.buf.writeInt32BE(4, this.at);
-    this.at = this.buf.writeFloatBE(v, this.at);
-  }
-  /** timestamptz: microseconds since 2000-01-01 UTC. */
-  timestamp(d: Date): void {
-    this.room(12);
-    this.at = this.buf.writeInt32BE(8, this.at);
-    this.at = this.buf.writeBigInt64BE(BigInt(d.getTime() - PG_EPOCH_MS) * 1000n, this.at);
-  }
-  /** A UUID in its canonical text form (8-4-4-4-12 hex digits) as its 16 bytes. */
-  uuid(id: string): void {
-    this.room(20);
-    const buf = this.buf;
-    let at = buf.writeInt32BE(16, this.at);
-    let i = 0;
-    for (let b = 0; b < 16; b++) {
-      if (i === 8 || i === 13 || i === 18 || i === 23) i++;
-      const hi = HEX[id.charCodeAt(i)];
-      const lo = HEX[id.charCodeAt(i + 1)];
-      if (hi === undefined || lo === undefined || hi < 0 || lo < 0) throw new Error(`Not a UUID: ${JSON.stringify(id)}`);
-      buf[at++] = (hi << 4) | lo;
-      i += 2;
-    }
-    if (id.length !== 36) throw new Error(`Not a UUID: ${JSON.stringify(id)}`);
-    this.at = at;
-  }
-  /** text, or jsonb (its version byte, then the JSON text) when `prefix` is given. */
-  text(s: string, prefix?: number): void {
-    const head = prefix === undefined ? 0 : 1;
-    // A UTF-16 unit never takes more than 3 bytes of UTF-8: reserve that, write, then fill in the length.
-    this.room(4 + head + s.length * 3);
-    const lengthAt = this.at;
-    this.at += 4;
-    if (prefix !== undefined) this.buf[this.at] = prefix;
-    const written = this.buf.write(s, this.at + head, 'utf8');
-    this.buf.writeInt32BE(head + written, lengthAt);
-    this.at += head + written;
-  }
-  get length(): number {
-    return this.at;
-  }
-  /** Drops everything after `length` (a row that failed half-way). */
-  truncate(length: number): void {
-    this.at = length;
-  }
-  finish(): Buffer {
-    this.int16(-1);
-    return this.buf.subarray(0, this.at);
-  }
-}
 
 /** Appends one prediction as a COPY BINARY row, in COLUMNS order. */
-function encodeRow(w: CopyWriter, r: PredictionRecord): void {
-  w.int16(FIELDS);
+function encodeRow(w: CopyBinaryWriter, r: PredictionRecord): void {
+  w.row(FIELDS);
   w.uuid(r.id);
-  w.timestamp(r.at);
+  w.timestamp(r.at.getTime());
   w.text(r.modelName);
   w.int32(r.version);
   w.text(r.arm);
-  w.text(JSON.stringify(r.inputs), JSONB_VERSION);
-  w.text(JSON.stringify(r.outputs), JSONB_VERSION);
+  w.jsonb(JSON.stringify(r.inputs));
+  w.jsonb(JSON.stringify(r.outputs));
   w.float32(r.latencyMs);
   if (r.requestId) w.uuid(r.requestId);
   else w.null();
@@ -154,7 +70,7 @@ function encodeRow(w: CopyWriter, r: PredictionRecord): void {
  */
 interface Batch {
   rows: number;
-  copy?: CopyWriter;
+  copy?: CopyBinaryWriter;
   records?: PredictionRecord[];
   /** Set once the batch takes no more rows. */
   sealed?: Buffer | PredictionRecord[];
@@ -190,7 +106,7 @@ export class PredictionLog {
     for (const r of records) {
       let open = this.batches.at(-1);
       if (!open || open.sealed) {
-        open = this.options.method === 'copy' ? { rows: 0, copy: new CopyWriter(64 * 1024) } : { rows: 0, records: [] };
+        open = this.options.method === 'copy' ? { rows: 0, copy: new CopyBinaryWriter(64 * 1024) } : { rows: 0, records: [] };
         this.batches.push(open);
       }
       if (open.copy) {

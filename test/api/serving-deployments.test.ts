@@ -3,9 +3,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
 import type { FeatureRow, Predictor } from '../../lib/serving/predictor.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
+import { trainUntilApproval } from '../setup/demo-training.js';
 
 let stack: Stack;
 const modelName = `deploy-${Date.now()}`;
@@ -13,14 +13,7 @@ const row = { income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utiliza
 const predict = (body: Record<string, unknown>) => stack.api('POST', `/v1/models/${modelName}/predict`, { rows: [row], ...body });
 const put = (body: Record<string, unknown>) => stack.api('PUT', `/v1/deployments/${modelName}`, { reason: 'test', ...body });
 
-async function train(seed: number): Promise<string> {
-  const csv = path.join(stack.tmpDir, `credit-${seed}.csv`);
-  await writeFile(csv, creditCsv(300, seed));
-  const ds = await stack.api('POST', '/v1/datasets', { name: `${modelName}-${seed}`, uri: csv });
-  const run = await stack.api('POST', '/v1/training-runs', { modelName, datasetVersionId: ds.body.id, target: DEMO_DATASET.target, features: [...DEMO_DATASET.features], startedBy: 'alice' });
-  await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval');
-  return run.body.id;
-}
+const train = (seed: number) => trainUntilApproval(stack, modelName, seed);
 
 /** Waits until this API instance serves `generation` (LISTEN/NOTIFY or the poll), and returns how long it took. */
 async function adopted(generation: number): Promise<number> {

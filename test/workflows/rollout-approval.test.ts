@@ -1,12 +1,10 @@
 // Rollouts on the real dev server, Postgres and HTTP: a canary that waits for approval before its last step
 // (refused deciders, a Signal from the Temporal CLI side, a rejection that rolls back, an approval that
 // promotes), and a canary rolled back on live quality once feedback labels arrive.
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
 import { decidePromotionSignal, rolloutStatusQuery } from '../../workflows/rollout.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
+import { trainUntilApproval } from '../setup/demo-training.js';
 
 let stack: Stack;
 const modelName = `rollout-approval-${Date.now()}`;
@@ -14,14 +12,7 @@ const row = { income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utiliza
 // Loose on latency (two shared cores) and on the score distribution (the two versions are trained on different samples).
 const thresholds = { minRequests: 10, latencyFloorMs: 200, maxScorePsi: 10 };
 
-async function train(seed: number): Promise<string> {
-  const csv = path.join(stack.tmpDir, `credit-${seed}.csv`);
-  await writeFile(csv, creditCsv(300, seed));
-  const ds = await stack.api('POST', '/v1/datasets', { name: `${modelName}-${seed}`, uri: csv });
-  const run = await stack.api('POST', '/v1/training-runs', { modelName, datasetVersionId: ds.body.id, target: DEMO_DATASET.target, features: [...DEMO_DATASET.features], startedBy: 'alice' });
-  await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval');
-  return run.body.id;
-}
+const train = (seed: number) => trainUntilApproval(stack, modelName, seed);
 
 async function rollout(version: number, options: Record<string, unknown>): Promise<string> {
   const res = await stack.api('POST', '/v1/rollouts', { modelName, version, reason: 'approval test', rollout: options });

@@ -1,10 +1,7 @@
 // Rollouts through real HTTP, Temporal and Postgres: a canary that rolls back on a planted bad version, a canary
 // that completes to 100 % on traffic generated through the predict API, a shadow report, blue-green, a canary
 // that continues across a worker restart, the inconclusive policy, and rollouts run by an approved release.
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
 import type { FeatureRow, Predictor } from '../../lib/serving/predictor.js';
 import { approveUpdate, releaseStatusQuery, releaseWorkflow, releaseWorkflowId } from '../../workflows/release.js';
 import { rolloutStatusQuery, rolloutWorkflowId } from '../../workflows/rollout.js';
@@ -12,19 +9,13 @@ import { registerCandidate } from '../lib/release/fixtures.js';
 import { connectWorker } from '../../workers/temporal-connection.js';
 import { createWorkers, workerConfig } from '../../workers/worker.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
+import { trainUntilApproval } from '../setup/demo-training.js';
 
 let stack: Stack;
 const modelName = `rollout-${Date.now()}`;
 const row = { income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utilization: 0.83 };
 
-async function train(seed: number): Promise<string> {
-  const csv = path.join(stack.tmpDir, `credit-${seed}.csv`);
-  await writeFile(csv, creditCsv(300, seed));
-  const ds = await stack.api('POST', '/v1/datasets', { name: `${modelName}-${seed}`, uri: csv });
-  const run = await stack.api('POST', '/v1/training-runs', { modelName, datasetVersionId: ds.body.id, target: DEMO_DATASET.target, features: [...DEMO_DATASET.features], startedBy: 'alice' });
-  await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval');
-  return run.body.id;
-}
+const train = (seed: number) => trainUntilApproval(stack, modelName, seed);
 
 /**
  * Calls the predict API (bounded: `concurrency` loops, at most `max` requests, loopback) with varied rows and

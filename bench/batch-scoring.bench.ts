@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       `Target: end to end >= 50% of raw batched onnxruntime: ${best.file / best.raw1024 >= 0.5 ? 'met' : 'NOT met'} (file), ${best.table / best.raw1024 >= 0.5 ? 'met' : 'NOT met'} (table).`,
       'End to end = `scoreBatches` + `assembleResult` (lib/serving/batch-scoring.ts): read the dataset version, convert each batch',
       'to tensors, score, store the scored part and commit it with its rows, then join the parts; Temporal excluded.',
-      `Postgres: ${scratch.kind} (DATABASE_URL's server when set). The machine (2 cores) was shared with other work while this ran.`,
+      `Postgres: ${scratch.kind} (DATABASE_URL's server when set). Absolute rates move with the machine's load (see the load average below); the ratios are the figures to compare.`,
       'Command: `npm run bench -- batch-scoring`.',
       '',
     ];

@@ -216,8 +216,7 @@ try {
       `| bound | ${mb(RSS_BOUND_BYTES)} (${rss.maxRssBytes <= RSS_BOUND_BYTES ? 'met' : 'EXCEEDED'}) |`,
       `| ingestion time | ${rss.seconds.toFixed(1)} s (${Math.round(RSS_ROWS / rss.seconds).toLocaleString('en-US')} rows/s) |`,
       '',
-      'The machine has 2 cores shared with other engineers\' builds and tests while this ran, so absolute times',
-      'move with their load; the ratios are the figures to compare.',
+      "Absolute times move with the machine's load (see the load average below); the ratios are the figures to compare.",
     ].join('\n'),
   );
 } finally {

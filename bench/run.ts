@@ -21,8 +21,10 @@ async function main(): Promise<void> {
   for (const file of files) {
     const name = file.replace(/\.bench\.ts$/, '');
     console.log(`running ${file} ...`);
+    // Other work on the machine skews absolute figures; the 1-minute load average before the run says how busy it was.
+    const load = os.loadavg()[0].toFixed(1);
     const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(here, file)], { maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000 });
-    const section = `${stdout.trim()}\n\n_Measured ${new Date().toISOString().slice(0, 10)} on ${machine} by \`npm run bench -- ${name}\`._\n`;
+    const section = `${stdout.trim()}\n\n_Measured ${new Date().toISOString().slice(0, 10)} on ${machine} (load average ${load} before the run) by \`npm run bench -- ${name}\`._\n`;
     await writeFile(path.join(resultsDir, `${name}.md`), section);
     console.log(stdout.trim());
   }

@@ -154,7 +154,7 @@ async function main(): Promise<void> {
       `Peak throughput vs the bare route's peak (target >= 60%): /v1 ${((100 * peak.get(targets[1].name)!) / bestBare).toFixed(0)}%, /v2 ${((100 * peak.get(targets[2].name)!) / bestBare).toFixed(0)}%.`,
       '',
       `Command: \`npm run bench -- serving-http\`. Postgres: ${scratch.kind === 'Postgres' ? 'a scratch database in DATABASE_URL\'s server (prediction log by COPY)' : 'embedded PGlite in the same process (prediction log by multi-row INSERT)'}. ` +
-        'The machine (2 cores) was shared with other work while this ran; absolute figures move with it.',
+        "Absolute figures move with the machine's load (see the load average below); the ratios are the figures to compare.",
       '',
     );
     console.log(lines.join('\n'));

@@ -53,23 +53,25 @@ export function mergeEntityFeatures(
   onMissing: OnMissing,
 ): FilledRows {
   const keys = new Set(views.map((v) => v.joinKey));
+  // The signature's features each view gives, found once per request rather than per row.
+  const given = views.map((view) => signature.features.filter((f) => view.features.includes(f.name)));
   const problems: string[] = [];
   const lookups: EntityLookup[][] = [];
   const filled = rows.map((row, i) => {
     const out: FeatureRow = {};
     const named: EntityLookup[] = [];
-    for (const view of views) {
+    views.forEach((view, j) => {
       const found = readings.get(view.name)?.get(i);
-      if (!found) continue;
+      if (!found) return;
       named.push({ view: view.name, entityId: found.entityId, status: found.status });
-      const wanted = signature.features.filter((f) => view.features.includes(f.name) && !(f.name in row));
+      const wanted = given[j].filter((f) => !(f.name in row));
       if (found.status !== 'present' && onMissing === 'reject' && wanted.length > 0) {
         const why = found.status === 'expired' ? `older than the view's TTL of ${found.ttlSeconds} s` : 'never materialized';
         problems.push(`row ${i}: entity ${view.joinKey}=${JSON.stringify(found.entityId)} has no value in feature view ${view.name} (${found.status}: ${why}) for ${wanted.map((f) => f.name).join(', ')}`);
-        continue;
+        return;
       }
       for (const f of wanted) out[f.name] = asFeature(found.values[f.name] ?? null, f.type);
-    }
+    });
     for (const [k, v] of Object.entries(row)) if (!keys.has(k)) out[k] = v;
     lookups.push(named);
     return out;

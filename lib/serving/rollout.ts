@@ -1,7 +1,7 @@
 // Rollouts: the shapes a rollout workflow takes and reports, and its pure decisions (step plan, what to do
 // after a canary analysis). No Temporal, no I/O: workflows/rollout.ts wires these to timers and activities.
 import { ForbiddenError } from '../errors.js';
-import { validateDecision } from '../release/approval.js';
+import { DEADLINE_APPROVER, validateDecision } from '../release/approval.js';
 import { DEFAULT_CANARY_THRESHOLDS, type ArmWindow, type CanaryAnalysis, type CanaryThresholds, type CanaryVerdict } from './canary-analysis.js';
 
 export type RolloutStrategy = 'blue-green' | 'canary' | 'shadow';
@@ -55,7 +55,7 @@ export interface PromotionDecisionRecord extends PromotionDecision {
 }
 
 /** The approver identity recorded when the deadline passes without a decision. */
-export const PROMOTION_DEADLINE_APPROVER = 'mlcycle:deadline';
+export const PROMOTION_DEADLINE_APPROVER = DEADLINE_APPROVER;
 
 /**
  * Throws when a promotion decision may not be taken: nothing awaits one (ConflictError), it lacks an approver or

@@ -1,7 +1,7 @@
 // POST /v1/feedback: labels for logged predictions (one or a batch), possibly days after the prediction.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { recordFeedback, type FeedbackItem, type FeedbackResult } from '../../lib/feedback/feedback.js';
+import { feedbackResult, recordFeedback, type FeedbackItem, type FeedbackResult } from '../../lib/feedback/feedback.js';
 
 // A type list, not anyOf: Fastify's coercion would otherwise turn objects or null into strings.
 const Label = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'], description: "The true outcome: one of the model's classes, or a number for a regressor" });
@@ -45,9 +45,7 @@ const feedbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (unknown.length > 0) {
         await app.predictionLog.flush();
         const retried = (await recordFeedback(app.deps.db, unknown)).items;
-        const outcomes = result.items.map((o) => (o.status === 404 ? retried.shift()! : o));
-        const accepted = outcomes.filter((o) => o.status === 200).length;
-        result = { items: outcomes, accepted, replaced: outcomes.filter((o) => o.status === 200 && o.outcome === 'replaced').length, rejected: outcomes.length - accepted };
+        result = feedbackResult(result.items.map((o) => (o.status === 404 ? retried.shift()! : o)));
       }
       if (result.accepted > 0) return reply.status(200).send(result);
       const status = result.items.some((i) => i.status === 400) ? 400 : 404;

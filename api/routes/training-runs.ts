@@ -16,7 +16,6 @@ import { releaseStatusQuery } from '../../workflows/release.js';
 import { actingAs } from '../auth.js';
 import { ApprovalPolicySchema, DecisionRecord, errors, RolloutOptionsSchema } from '../schemas.js';
 
-
 const StartBody = Type.Object(
   {
     modelName: Type.String({ pattern: MODEL_NAME_PATTERN }),

@@ -12,17 +12,20 @@ export interface FrameFeatureView {
   sourceDatasetVersionId: string;
 }
 
-/** The frame is content-addressed, so a rebuild from the same inputs finds its rows already there. */
+/**
+ * One insert for all the views; each view's registry version is looked up in it. The frame is
+ * content-addressed, so a rebuild from the same inputs finds its rows already there.
+ */
 export async function recordFrameViews(db: Db, frameVersionId: string, sources: Array<{ view: FeatureView; sourceVersionId: string }>): Promise<void> {
-  for (const { view, sourceVersionId } of sources) {
-    const sha256 = featureViewSha256(view);
-    const registered = await db.query<{ version: number }>('select version from feature_views where name = $1 and sha256 = $2', [view.name, sha256]);
-    await db.query(
-      `insert into training_frame_views (dataset_version_id, view_name, view_sha256, view_version, source_dataset_version_id)
-       values ($1, $2, $3, $4, $5) on conflict (dataset_version_id, view_name) do nothing`,
-      [frameVersionId, view.name, sha256, registered.rows[0]?.version ?? null, sourceVersionId],
-    );
-  }
+  if (sources.length === 0) return;
+  await db.query(
+    `insert into training_frame_views (dataset_version_id, view_name, view_sha256, view_version, source_dataset_version_id)
+     select $1, s.name, s.sha256, v.version, s.source
+     from unnest($2::text[], $3::text[], $4::text[]) as s (name, sha256, source)
+       left join feature_views v on v.name = s.name and v.sha256 = s.sha256
+     on conflict (dataset_version_id, view_name) do nothing`,
+    [frameVersionId, sources.map((s) => s.view.name), sources.map((s) => featureViewSha256(s.view)), sources.map((s) => s.sourceVersionId)],
+  );
 }
 
 /** Empty for a dataset version that is not a training frame. */

@@ -44,18 +44,32 @@ export interface OnlineStore {
 export class PostgresOnlineStore implements OnlineStore {
   readonly backend = 'postgres' as const;
 
+  /** The declaration last read per view; a read uses it while the registry's sha256 still matches. */
+  private readonly declarations = new Map<string, { sha256: string; declaration: FeatureView }>();
+
   constructor(private readonly db: Db) {}
 
   async read(viewName: string, entityIds: readonly string[], now: number = Date.now()): Promise<OnlineFeatures[]> {
-    const { declaration: view } = await getFeatureView(this.db, viewName);
-    // A join over the ids, so each is one primary-key lookup whatever the table's statistics say
+    // The view's sha256 comes back with its rows, so the declaration is read again only when it
+    // changed (no row at all: the view is not registered, and getFeatureView says so). The inner
+    // join over the ids makes each one a primary-key lookup whatever the table's statistics say
     // (`= any($2)` turns into a scan of the whole view while a fresh table is not yet analyzed).
-    const { rows } = await this.db.query<OnlineRow & { entity_id: string }>(
-      `select f.entity_id, f.feature_values, f.event_time, f.materialized_at
-       from unnest($2::text[]) as ids (entity_id) join feature_online f on f.view_name = $1 and f.entity_id = ids.entity_id`,
+    const { rows } = await this.db.query<{ sha256: string; entity_id: string | null } & OnlineRow>(
+      `select v.sha256, o.entity_id, o.feature_values, o.event_time, o.materialized_at
+       from feature_views v left join (
+         select f.entity_id, f.feature_values, f.event_time, f.materialized_at
+         from unnest($2::text[]) as ids (entity_id) join feature_online f on f.view_name = $1 and f.entity_id = ids.entity_id
+       ) o on true
+       where v.name = $1`,
       [viewName, entityIds],
     );
-    const byId = new Map(rows.map((r) => [r.entity_id, r]));
+    let cached = this.declarations.get(viewName);
+    if (!cached || cached.sha256 !== rows[0]?.sha256) {
+      const { sha256, declaration } = await getFeatureView(this.db, viewName);
+      this.declarations.set(viewName, (cached = { sha256, declaration }));
+    }
+    const view = cached.declaration;
+    const byId = new Map(rows.filter((r) => r.entity_id !== null).map((r) => [r.entity_id, r]));
     return entityIds.map((id) => onlineFeaturesFromRow(view, id, byId.get(id), now));
   }
 

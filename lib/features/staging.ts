@@ -7,7 +7,7 @@ import type { Table } from 'apache-arrow';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ColumnSchema, ColumnType } from '../data/types.js';
-import { supportsCopyFromStdin, type Db } from '../storage/db.js';
+import { supportsCopyFromStdin } from '../storage/db.js';
 
 export const STAGING_BATCH_ROWS = 5_000;
 /** Rows per chunk handed to the COPY stream. */
@@ -63,8 +63,7 @@ export async function stageArrowTable(client: pg.ClientBase, table: string, arro
   await client.query(`create unlogged table ${table} (row_no bigint not null, ${defs.join(', ')})`);
   const vectors = schema.map((c) => arrow.getChild(c.name));
   const names = ['row_no', ...schema.map((_, i) => `c_${i}`)].join(', ');
-  // supportsCopyFromStdin only runs `select version()`, which any client can.
-  if (await supportsCopyFromStdin(client as unknown as Db)) {
+  if (await supportsCopyFromStdin(client)) {
     const chunks = function* () {
       for (let start = 0; start < arrow.numRows; start += COPY_CHUNK_ROWS) {
         const end = Math.min(arrow.numRows, start + COPY_CHUNK_ROWS);

@@ -83,6 +83,11 @@ export async function recordFeedback(db: Db, items: FeedbackItem[]): Promise<Fee
       [JSON.stringify(payload.map((p) => ({ ...p, extra: (inBatch.get(p.id) ?? 1) - 1 })))],
     );
   }
+  return feedbackResult(outcomes);
+}
+
+/** The answer to a batch: its outcomes in request order and their counts. */
+export function feedbackResult(outcomes: FeedbackOutcome[]): FeedbackResult {
   const accepted = outcomes.filter((o) => o.status === 200).length;
   return {
     items: outcomes,

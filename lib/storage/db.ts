@@ -43,7 +43,7 @@ export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => 
 }
 
 /** PGlite's wire server cannot take COPY FROM STDIN; bulk writers ask before choosing COPY. */
-export async function supportsCopyFromStdin(db: Db): Promise<boolean> {
+export async function supportsCopyFromStdin(db: Pick<pg.ClientBase, 'query'>): Promise<boolean> {
   const { rows } = await db.query<{ version: string }>('select version()');
   return !rows[0].version.includes('PGlite');
 }

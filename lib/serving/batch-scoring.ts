@@ -9,7 +9,8 @@ import { DataType, makeData, makeVector, Precision, Table, tableFromIPC, tableTo
 import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { castValue } from '../data/cast.js';
+import { cast, CastFailure } from '../data/cast.js';
+import { columnReader } from '../data/column-reader.js';
 import { getDatasetVersion } from '../data/datasets.js';
 import { arrowType } from '../data/ingest.js';
 import { openSource, type OpenedSource, type RowBatch } from '../data/sources.js';
@@ -317,7 +318,8 @@ async function ensureOutputTable(db: Db, table: string, columns: Array<{ name: s
 function binaryCells(vector: Vector, type: DataType): (w: CopyBinaryWriter, i: number) => void {
   const dense = vector.nullCount === 0 && vector.data.length === 1;
   const values = dense && (DataType.isFloat(type) || DataType.isInt(type)) && !DataType.isTimestamp(type) ? (vector.toArray() as ArrayLike<number>) : undefined;
-  const get = (i: number): unknown => (values ? values[i] : (vector.get(i) ?? null));
+  const read = columnReader(vector);
+  const get = (i: number): unknown => (values ? values[i] : (read(i) ?? null));
   const orNull = (write: (w: CopyBinaryWriter, v: unknown) => void) => (w: CopyBinaryWriter, i: number) => {
     const v = get(i);
     if (v === null) w.null();
@@ -362,13 +364,13 @@ async function writeTableRows(client: pg.PoolClient, table: string, runId: strin
     return;
   }
   // PGlite's wire server has no COPY FROM STDIN: batched INSERTs of JSON records, mapped onto the table's row type.
-  const fields = scored.schema.fields.map((f, i) => ({ name: f.name, vector: scored.getChildAt(i)!, type: f.type }));
+  const fields = scored.schema.fields.map((f, i) => ({ name: f.name, get: columnReader(scored.getChildAt(i)), type: f.type }));
   const chunk = 5000;
   for (let from = 0; from < scored.numRows; from += chunk) {
     const records = [];
     for (let i = from; i < Math.min(scored.numRows, from + chunk); i++) {
       const r: Record<string, unknown> = { [RUN_ID_COLUMN]: runId };
-      for (const f of fields) r[f.name] = jsonValue(f.vector.get(i), f.type);
+      for (const f of fields) r[f.name] = jsonValue(f.get(i), f.type);
       records.push(r);
     }
     await client.query(`insert into ${quoteTable(table)} (${columnList}) select ${columnList} from json_populate_recordset(null::${quoteTable(table)}, $1::json)`, [JSON.stringify(records)]);
@@ -385,16 +387,23 @@ export function arrowToColumns(table: Table, signature: ModelSignature): InputCo
     const v = table.getChild(f.name);
     if (!v) throw new ValidationError(`The batch has no column ${JSON.stringify(f.name)}.`);
     if (f.type === 'string') {
+      const get = columnReader(v);
       const col = new Array<string | null>(n);
       for (let i = 0; i < n; i++) {
-        const x = v.get(i) as string | null;
+        const x = get(i);
         col[i] = x === null ? null : String(x);
       }
       out[f.name] = col;
     } else {
       const col = new Float32Array(n);
       if (v.nullCount === 0) col.set(v.toArray() as Float64Array);
-      else for (let i = 0; i < n; i++) col[i] = v.isValid(i) ? Number(v.get(i)) : Number.NaN;
+      else {
+        const get = columnReader(v);
+        for (let i = 0; i < n; i++) {
+          const x = get(i);
+          col[i] = x === null ? Number.NaN : Number(x);
+        }
+      }
       out[f.name] = col;
     }
   }
@@ -549,9 +558,9 @@ async function* queryBatches(db: Db, plan: BatchScoringPlan, columns: KeyColumn[
       const values = new Array<unknown>(rows.numRows);
       const get = rows.columns[src.index];
       for (let i = 0; i < rows.numRows; i++) {
-        const cast = castValue(get.get(i), src.from, c.type);
-        if (!cast.ok) throw new DatasetSourceError(`Query row ${from + i}, column ${JSON.stringify(c.name)}: ${cast.reason}.`);
-        values[i] = cast.value;
+        const value = cast(get.get(i), src.from, c.type);
+        if (value instanceof CastFailure) throw new DatasetSourceError(`Query row ${from + i}, column ${JSON.stringify(c.name)}: ${value.reason}.`);
+        values[i] = value;
       }
       vectors[c.name] = vectorFromArray(values, arrowType(c.type));
     }

@@ -55,10 +55,6 @@ export class ArtifactWriter {
     return new ArtifactWriter(store, await open(tempPath, 'wx'), tempPath);
   }
 
-  get bytesWritten(): number {
-    return this.size;
-  }
-
   async write(chunk: Uint8Array): Promise<void> {
     if (this.done) throw new Error('ArtifactWriter: write after commit or abort');
     this.hash.update(chunk);
@@ -146,11 +142,6 @@ export class ArtifactStore {
       await writer.abort();
       throw err;
     }
-  }
-
-  /** Stores a copy of a local file, streamed. */
-  async putFile(file: string, tag?: string): Promise<StoredArtifact> {
-    return this.putStream(createReadStream(file), tag);
   }
 
   /** Reads an artifact by URI or sha256 and proves its bytes still hash to that address. */

@@ -1,18 +1,17 @@
 // The ingestion pipeline's dedup and unique keys, which run through a temporary Postgres table
 // (KeyIndex), on the real database: the same answers by COPY and by unnest insert, append mode,
 // and canonical bytes for a version bigger than one canonical batch.
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Float64, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { Float64, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseContract } from '../../lib/data/contract.js';
 import { readVersionBatches } from '../../lib/data/datasets.js';
-import { CANONICAL_BATCH_ROWS, runPipeline, type PipelineInput } from '../../lib/data/ingest.js';
+import { CANONICAL_BATCH_ROWS, type PipelineInput } from '../../lib/data/ingest.js';
 import { fingerprint, KeyIndex } from '../../lib/data/key-index.js';
-import { openSource } from '../../lib/data/sources.js';
 import { ArtifactStore, sha256Hex } from '../../lib/storage/artifacts.js';
 import { connectDb, type Db } from '../../lib/storage/db.js';
+import { rowsOf, runCsvPipeline } from '../lib/data/pipeline-helpers.js';
 
 let dir: string;
 let artifacts: ArtifactStore;
@@ -24,27 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.end());
 
-async function run(csv: string, contract?: unknown, extra: Partial<PipelineInput> = {}, batchSize = 4) {
-  const p = path.join(dir, `${Math.random().toString(36).slice(2)}.csv`);
-  await writeFile(p, csv);
-  const source = await openSource(p, { batchSize });
-  const result = await runPipeline({
-    artifacts,
-    db,
-    runId: 'run-1',
-    datasetName: 'ds',
-    sourceUri: p,
-    source,
-    contract: contract === undefined ? undefined : parseContract(contract),
-    contractVersion: contract === undefined ? null : 1,
-    now: Date.UTC(2024, 0, 2),
-    ...extra,
-  });
-  const table: Table | undefined = result.artifact ? tableFromIPC(await artifacts.get(result.artifact.uri)) : undefined;
-  return { ...result, table };
-}
-
-const rowsOf = (t: Table, col: string) => Array.from({ length: t.numRows }, (_, i) => t.getChild(col)!.get(i));
+const run = (csv: string, contract?: unknown, extra: Partial<PipelineInput> = {}, batchSize = 4) => runCsvPipeline({ dir, artifacts, db }, csv, contract, extra, batchSize);
 
 describe('ingestion pipeline with a key index', () => {
   it('drops exact duplicates and keeps the latest row per key by event time, counting both', async () => {

@@ -1,14 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { tableFromIPC, type Table } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseContract, type DataContract } from '../../../lib/data/contract.js';
-import { formatReport, runPipeline, type PipelineInput } from '../../../lib/data/ingest.js';
+import { formatReport, type PipelineInput } from '../../../lib/data/ingest.js';
 import { profileTable } from '../../../lib/data/profile.js';
-import { openSource } from '../../../lib/data/sources.js';
 import { ValidationError } from '../../../lib/errors.js';
 import { ArtifactStore } from '../../../lib/storage/artifacts.js';
+import { rowsOf, runCsvPipeline } from './pipeline-helpers.js';
 
 let dir: string;
 let artifacts: ArtifactStore;
@@ -18,27 +17,7 @@ beforeAll(async () => {
 });
 
 // Dedup and unique keys need Postgres: they are tested in test/workflows/ingestion-pipeline.test.ts.
-async function run(csv: string, contract?: unknown, extra: Partial<PipelineInput> = {}) {
-  const p = path.join(dir, `${Math.random().toString(36).slice(2)}.csv`);
-  await writeFile(p, csv);
-  const source = await openSource(p, { batchSize: 4 });
-  const result = await runPipeline({
-    artifacts,
-    runId: 'run-1',
-    datasetName: 'ds',
-    sourceUri: p,
-    source,
-    contract: contract === undefined ? undefined : parseContract(contract),
-    contractVersion: contract === undefined ? null : 1,
-    now: Date.UTC(2024, 0, 2),
-    ...extra,
-  });
-  const table: Table | undefined = result.artifact ? tableFromIPC(await artifacts.get(result.artifact.uri)) : undefined;
-  return { ...result, table };
-}
-
-const rowsOf = (t: { numRows: number; getChild(n: string): { get(i: number): unknown } | null }, col: string) =>
-  Array.from({ length: t.numRows }, (_, i) => t.getChild(col)!.get(i));
+const run = (csv: string, contract?: unknown, extra: Partial<PipelineInput> = {}) => runCsvPipeline({ dir, artifacts }, csv, contract, extra);
 
 describe('parseContract', () => {
   it('accepts a full contract', () => {

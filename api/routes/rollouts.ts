@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Type } from 'typebox';
-import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { getModelVersion } from '../../lib/registry/registry.js';
 import { MODEL_NAME_PATTERN } from '../../lib/registry/types.js';
 import { resolveRollout, type RolloutInput, type RolloutResult } from '../../lib/serving/rollout.js';
@@ -43,11 +43,7 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { modelName, version, rollout, reason } = request.body;
-      try {
-        resolveRollout(rollout);
-      } catch (err) {
-        throw new ValidationError((err as Error).message);
-      }
+      resolveRollout(rollout);
       const mv = await getModelVersion(app.deps.db, modelName, version);
       if (mv.archivedAt) throw new ConflictError(`${modelName} v${version} is archived and may not be rolled out.`);
       const input: RolloutInput = { modelName, version, rollout, reason, actor: actorOf(request) };

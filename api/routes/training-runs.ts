@@ -140,11 +140,7 @@ const trainingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const params = resolveParams(body.params);
       if (body.search) validateSearch(body.search, params);
       validatePolicy(body.approval);
-      try {
-        resolveRollout(body.rollout);
-      } catch (err) {
-        throw new ValidationError((err as Error).message);
-      }
+      resolveRollout(body.rollout);
       const dataset = await getDatasetVersion(app.deps.db, body.datasetVersionId).catch((err) => {
         throw err instanceof NotFoundError ? new ValidationError(err.message) : err;
       });

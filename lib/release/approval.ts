@@ -7,6 +7,8 @@ export interface DecisionContext {
   awaiting: boolean;
   startedBy?: string;
   policy?: ApprovalPolicy;
+  /** What the starter is refused with, after their name; default a training run's wording. */
+  starterRefusal?: string;
 }
 
 /** The approver identity used to record automatic rejections at the deadline. */
@@ -31,7 +33,7 @@ export function validateDecision(decision: ApprovalDecision | undefined, ctx: De
   }
   const approver = normalise(decision.approver);
   if (ctx.startedBy && approver === normalise(ctx.startedBy)) {
-    throw new ForbiddenError(`${decision.approver} started this training run and may not decide on it; ask another approver.`);
+    throw new ForbiddenError(`${decision.approver.trim()} ${ctx.starterRefusal ?? 'started this training run and may not decide on it'}; ask another approver.`);
   }
   const allowed = ctx.policy?.approvers ?? [];
   if (allowed.length > 0 && !allowed.some((a) => normalise(a) === approver)) {

@@ -1,6 +1,6 @@
 // Rollouts: the shapes a rollout workflow takes and reports, and its pure decisions (step plan, what to do
 // after a canary analysis). No Temporal, no I/O: workflows/rollout.ts wires these to timers and activities.
-import { ForbiddenError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { DEADLINE_APPROVER, validateDecision } from '../release/approval.js';
 import { DEFAULT_CANARY_THRESHOLDS, type ArmWindow, type CanaryAnalysis, type CanaryThresholds, type CanaryVerdict } from './canary-analysis.js';
 
@@ -62,10 +62,7 @@ export const PROMOTION_DEADLINE_APPROVER = DEADLINE_APPROVER;
  * reason (ValidationError), or the approver started the rollout or is not on its list (ForbiddenError).
  */
 export function validatePromotionDecision(d: PromotionDecision | undefined, ctx: { awaiting: boolean; startedBy: string; approvers?: string[] }): void {
-  if (ctx.awaiting && d && typeof d.approver === 'string' && d.approver.trim().toLowerCase() === ctx.startedBy.trim().toLowerCase()) {
-    throw new ForbiddenError(`${d.approver.trim()} started this rollout and may not approve its promotion; ask another approver.`);
-  }
-  validateDecision(d, { awaiting: ctx.awaiting, policy: { approvers: ctx.approvers } });
+  validateDecision(d, { awaiting: ctx.awaiting, startedBy: ctx.startedBy, policy: { approvers: ctx.approvers }, starterRefusal: 'started this rollout and may not approve its promotion' });
 }
 
 export interface RolloutInput {
@@ -165,32 +162,32 @@ export interface ResolvedRollout {
   approval: PromotionApprovalOptions | null;
 }
 
-/** Fills defaults and checks the options; throws an Error naming the field when one is wrong. */
+/** Fills defaults and checks the options; throws a ValidationError naming the field when one is wrong. */
 export function resolveRollout(o: RolloutOptions | undefined): ResolvedRollout {
   const strategy = o?.strategy ?? 'blue-green';
-  if (!ROLLOUT_STRATEGIES.includes(strategy)) throw new Error(`rollout.strategy must be one of ${ROLLOUT_STRATEGIES.join(', ')} (got ${JSON.stringify(strategy)}).`);
+  if (!ROLLOUT_STRATEGIES.includes(strategy)) throw new ValidationError(`rollout.strategy must be one of ${ROLLOUT_STRATEGIES.join(', ')} (got ${JSON.stringify(strategy)}).`);
   const steps = [...(o?.steps ?? DEFAULT_CANARY_STEPS)];
   if (steps.length === 0 || steps[steps.length - 1] !== 100) steps.push(100);
   steps.forEach((p, i) => {
-    if (!(p > 0 && p <= 100)) throw new Error(`rollout.steps[${i}] must be a percentage in (0, 100] (got ${p}).`);
-    if (i > 0 && p <= steps[i - 1]) throw new Error(`rollout.steps must increase (step ${i}: ${p} after ${steps[i - 1]}).`);
+    if (!(p > 0 && p <= 100)) throw new ValidationError(`rollout.steps[${i}] must be a percentage in (0, 100] (got ${p}).`);
+    if (i > 0 && p <= steps[i - 1]) throw new ValidationError(`rollout.steps must increase (step ${i}: ${p} after ${steps[i - 1]}).`);
   });
   const positive = (v: number | undefined, d: number, what: string) => {
     const x = v ?? d;
-    if (!(x > 0) || !Number.isFinite(x)) throw new Error(`rollout.${what} must be a positive number (got ${x}).`);
+    if (!(x > 0) || !Number.isFinite(x)) throw new ValidationError(`rollout.${what} must be a positive number (got ${x}).`);
     return x;
   };
   const maxInconclusiveWaits = o?.maxInconclusiveWaits ?? 2;
-  if (!Number.isInteger(maxInconclusiveWaits) || maxInconclusiveWaits < 0) throw new Error(`rollout.maxInconclusiveWaits must be a non-negative integer (got ${maxInconclusiveWaits}).`);
+  if (!Number.isInteger(maxInconclusiveWaits) || maxInconclusiveWaits < 0) throw new ValidationError(`rollout.maxInconclusiveWaits must be a non-negative integer (got ${maxInconclusiveWaits}).`);
   const onInconclusive = o?.onInconclusive ?? 'rollback';
-  if (onInconclusive !== 'rollback' && onInconclusive !== 'proceed') throw new Error(`rollout.onInconclusive must be rollback or proceed (got ${JSON.stringify(onInconclusive)}).`);
+  if (onInconclusive !== 'rollback' && onInconclusive !== 'proceed') throw new ValidationError(`rollout.onInconclusive must be rollback or proceed (got ${JSON.stringify(onInconclusive)}).`);
   const shadowFraction = o?.shadowFraction ?? 0.1;
-  if (!(shadowFraction > 0 && shadowFraction <= 1)) throw new Error(`rollout.shadowFraction must be in (0, 1] (got ${shadowFraction}).`);
+  if (!(shadowFraction > 0 && shadowFraction <= 1)) throw new ValidationError(`rollout.shadowFraction must be in (0, 1] (got ${shadowFraction}).`);
   const approval = o?.approval ?? null;
   if (approval) {
-    if (strategy !== 'canary') throw new Error(`rollout.approval applies to the canary strategy only (got ${JSON.stringify(strategy)}).`);
+    if (strategy !== 'canary') throw new ValidationError(`rollout.approval applies to the canary strategy only (got ${JSON.stringify(strategy)}).`);
     if (approval.deadlineSeconds !== undefined && !(approval.deadlineSeconds > 0 && Number.isFinite(approval.deadlineSeconds))) {
-      throw new Error(`rollout.approval.deadlineSeconds must be a positive number (got ${approval.deadlineSeconds}).`);
+      throw new ValidationError(`rollout.approval.deadlineSeconds must be a positive number (got ${approval.deadlineSeconds}).`);
     }
   }
   return {

@@ -1,35 +1,19 @@
-// The prediction log: predictions are queued in memory and written in batches, by COPY in Postgres's binary format
-// (each row encoded as it is queued, a batch sent as one buffer) or, on the embedded PGlite whose wire server cannot
-// take COPY FROM STDIN, by one multi-row INSERT. The queue is bounded: when it is full the caller sheds load
-// instead of dropping rows or growing memory.
-import { setImmediate } from 'node:timers/promises';
-import { from as copyFrom } from 'pg-copy-streams';
-import { CopyBinaryWriter } from '../storage/binary-copy.js';
+// The prediction log: every answered prediction is queued here and written to Postgres in batches
+// (lib/serving/log-batches.ts). On a real Postgres the batches are encoded and sent by COPY in a writer thread
+// (lib/serving/log-writer-thread.ts); the serving thread only hands rows over, a few milliseconds' worth at a
+// time, which keeps encoding and socket writes off the request path. On the embedded PGlite (in this process
+// anyway, and without COPY FROM STDIN) they are written here by INSERT. The queue is bounded across both
+// threads: when it is full the caller sheds load instead of dropping rows or growing memory.
+import { Worker } from 'node:worker_threads';
 import type { Db } from '../storage/db.js';
+import { LogWriter, type LogWriterEvents, type PredictionRecord, type WriteMethod } from './log-batches.js';
+import type { FromLogThread, LogThreadData, ToLogThread } from './log-writer-thread.js';
 
-export interface PredictionRecord {
-  id: string;
-  at: Date;
-  modelName: string;
-  version: number;
-  arm: string;
-  inputs: unknown;
-  outputs: unknown;
-  latencyMs: number;
-  /** The request the row answered; a shadow row carries its request's id. */
-  requestId?: string;
-  /**
-   * `ok` (default), `error` (the routed version failed; outputs hold the error), `fallback` (answered by the
-   * fallback version) or `default` (answered by the model's declared default answer; logged under the routed version).
-   */
-  status?: 'ok' | 'error' | 'fallback' | 'default';
-}
-
-export type WriteMethod = 'copy' | 'insert';
+export type { PredictionRecord, WriteMethod } from './log-batches.js';
 
 export interface PredictionLogOptions {
   method: WriteMethod;
-  /** Rows held in memory at most; `append` refuses beyond it. */
+  /** Rows held at most (queued here or in the writer thread); `append` refuses beyond it. */
   maxQueue: number;
   /** Rows per write. */
   batchSize: number;
@@ -39,56 +23,42 @@ export interface PredictionLogOptions {
 
 export const DEFAULT_LOG_OPTIONS: Omit<PredictionLogOptions, 'method'> = { maxQueue: 50_000, batchSize: 2_000, flushIntervalMs: 200 };
 
-const COLUMNS = 'id, at, model_name, version, arm, inputs, outputs, latency_ms, request_id, status';
-
-// ---- COPY in Postgres's binary format: one Buffer per batch, no CSV quoting and no text parsing on the server ----
-
-const FIELDS = 10;
-/** Bytes per socket write of a COPY payload. */
-const COPY_SLICE_BYTES = 64 * 1024;
-
-/** Appends one prediction as a COPY BINARY row, in COLUMNS order. */
-function encodeRow(w: CopyBinaryWriter, r: PredictionRecord): void {
-  w.row(FIELDS);
-  w.uuid(r.id);
-  w.timestamp(r.at.getTime());
-  w.text(r.modelName);
-  w.int32(r.version);
-  w.text(r.arm);
-  w.jsonb(JSON.stringify(r.inputs));
-  w.jsonb(JSON.stringify(r.outputs));
-  w.float32(r.latencyMs);
-  if (r.requestId) w.uuid(r.requestId);
-  else w.null();
-  w.text(r.status ?? 'ok');
-}
-
-/**
- * Up to `batchSize` queued rows, written in one statement. For COPY they are encoded as they arrive, so the
- * queue holds bytes, not the request's objects (which would otherwise live until the flush and be promoted by
- * the garbage collector), and a flush is a single write.
- */
-interface Batch {
-  rows: number;
-  copy?: CopyBinaryWriter;
-  records?: PredictionRecord[];
-  /** Set once the batch takes no more rows. */
-  sealed?: Buffer | PredictionRecord[];
+/** Where appended rows go: written in this thread, or handed to the writer thread. */
+interface LogSink {
+  add(records: PredictionRecord[]): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export class PredictionLog {
-  private readonly batches: Batch[] = [];
   private queued = 0;
-  private flushing: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly sink: LogSink;
   readonly options: PredictionLogOptions;
   written = 0;
 
-  constructor(private readonly db: Db, options: Partial<PredictionLogOptions> & { method: WriteMethod }) {
+  /** `db` must be a pool opened from a connection string when `method` is `copy` (the writer thread opens its own). */
+  constructor(db: Db, options: Partial<PredictionLogOptions> & { method: WriteMethod }) {
     this.options = { ...DEFAULT_LOG_OPTIONS, ...options };
-    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
-    this.timer.unref();
+    const events: LogWriterEvents = {
+      written: (rows) => {
+        this.queued -= rows;
+        this.written += rows;
+      },
+      dropped: (rows, err) => {
+        this.queued -= rows;
+        this.options.onError?.(err);
+      },
+      failed: (err) => this.options.onError?.(err),
+    };
+    if (this.options.method === 'insert') {
+      const writer = new LogWriter(db, this.options, events);
+      this.sink = { add: (records) => writer.add(records), flush: () => writer.flush(), close: async () => writer.stop() };
+    } else {
+      const databaseUrl = (db as { options?: { connectionString?: string } }).options?.connectionString;
+      if (!databaseUrl) throw new Error('The COPY prediction log needs a pool opened from a connection string (its writer thread connects on its own).');
+      this.sink = new ThreadSink({ databaseUrl, method: 'copy', batchSize: this.options.batchSize, flushIntervalMs: this.options.flushIntervalMs }, events);
+    }
   }
 
   get depth(): number {
@@ -103,107 +73,124 @@ export class PredictionLog {
   /** Queues rows; returns false (and queues nothing) when they do not fit. */
   append(records: PredictionRecord[]): boolean {
     if (!this.hasRoom(records.length)) return false;
-    for (const r of records) {
-      let open = this.batches.at(-1);
-      if (!open || open.sealed) {
-        open = this.options.method === 'copy' ? { rows: 0, copy: new CopyBinaryWriter(64 * 1024) } : { rows: 0, records: [] };
-        this.batches.push(open);
-      }
-      if (open.copy) {
-        const before = open.copy.length;
-        try {
-          encodeRow(open.copy, r);
-        } catch (err) {
-          open.copy.truncate(before);
-          throw err;
-        }
-      } else open.records!.push(r);
-      open.rows++;
-      this.queued++;
-      if (open.rows >= this.options.batchSize) this.seal(open);
-    }
-    if (this.batches.length > 1 || this.batches[0]?.sealed) void this.flush();
+    this.queued += records.length;
+    this.sink.add(records);
     return true;
   }
 
-  private seal(batch: Batch): void {
-    batch.sealed ??= batch.copy ? batch.copy.finish() : batch.records!;
-    batch.copy = undefined;
-    batch.records = undefined;
-  }
-
-  /** Writes everything queued so far. Concurrent calls share one writer; failed batches stay queued. */
+  /** Writes everything appended so far; failures are reported to `onError` and the rows stay queued. */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if (this.queued === 0) return Promise.resolve();
-    this.flushing = (async () => {
-      try {
-        while (this.batches.length > 0) {
-          const batch = this.batches[0];
-          this.seal(batch);
-          await this.write(batch.sealed!);
-          this.batches.shift();
-          this.queued -= batch.rows;
-          this.written += batch.rows;
-        }
-      } catch (err) {
-        this.options.onError?.(err);
-      } finally {
-        this.flushing = undefined;
-      }
-    })();
-    return this.flushing;
-  }
-
-  private async write(batch: Buffer | PredictionRecord[]): Promise<void> {
-    if (!Buffer.isBuffer(batch)) {
-      await this.db.query(
-        `insert into predictions (${COLUMNS})
-         select id, at, model_name, version, arm, inputs, outputs, latency_ms, request_id, coalesce(status, 'ok')
-         from jsonb_to_recordset($1::jsonb) as r(id uuid, at timestamptz, model_name text, version int, arm text, inputs jsonb, outputs jsonb, latency_ms real, request_id uuid, status text)
-         on conflict (id) do nothing`,
-        [JSON.stringify(batch.map((r) => ({ id: r.id, at: r.at.toISOString(), model_name: r.modelName, version: r.version, arm: r.arm, inputs: r.inputs, outputs: r.outputs, latency_ms: r.latencyMs, request_id: r.requestId ?? null, status: r.status ?? 'ok' })))],
-      );
-      return;
-    }
-    const client = await this.db.connect();
-    try {
-      // The batch goes out in slices with a turn of the event loop between them: a socket write of a whole
-      // batch (megabytes on loopback) stalls request handling for milliseconds. A stream chunk per row, as the
-      // CSV version had, cost thousands of small writes instead.
-      const copy = client.query(copyFrom(`copy predictions (${COLUMNS}) from stdin with (format binary)`));
-      let failed = false;
-      // 'finish' comes once the server has taken the whole COPY; a refused row fails it with 'error'.
-      const done = new Promise<void>((resolve, reject) => {
-        copy.once('finish', resolve);
-        copy.on('error', (err) => {
-          failed = true;
-          reject(err);
-        });
-      });
-      // Awaited below; until then a failure must not count as an unhandled rejection.
-      done.catch(() => {});
-      for (let at = 0; at < batch.length && !failed; at += COPY_SLICE_BYTES) {
-        if (at > 0) await setImmediate();
-        if (!copy.write(batch.subarray(at, at + COPY_SLICE_BYTES))) await new Promise((r) => copy.once('drain', r).once('error', r));
-      }
-      if (!failed) copy.end();
-      await done;
-      client.release();
-    } catch (err) {
-      // A connection whose COPY failed half-way is not reused.
-      client.release(err as Error);
-      throw err;
-    }
+    return this.sink.flush();
   }
 
   /** Stops taking rows and writes what is queued; retries a failing write a few times before giving up. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
     for (let attempt = 0; attempt < 5 && this.queued > 0; attempt++) {
       await this.flush();
       if (this.queued > 0) await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
     }
+    await this.sink.close();
+  }
+}
+
+const BOOT = new URL('../runtime/thread-boot.mjs', import.meta.url);
+const ENTRY = new URL('./log-writer-thread.ts', import.meta.url).href;
+/** Rows handed over in one message at most, and how long the first of them waits for company. */
+const HANDOFF_ROWS = 256;
+const HANDOFF_MS = 5;
+
+/**
+ * Hands rows to the writer thread in small batches (one structured clone per message is far cheaper than
+ * encoding each row here). The thread starts with the first rows, so an app that never scores has none.
+ */
+class ThreadSink implements LogSink {
+  private worker: Worker | undefined;
+  private pending: PredictionRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** Rows handed to the thread and not yet reported written or dropped. */
+  private inThread = 0;
+  private nextFlush = 0;
+  private readonly flushes = new Map<number, () => void>();
+  private closing = false;
+
+  constructor(
+    private readonly data: LogThreadData,
+    private readonly events: LogWriterEvents,
+  ) {}
+
+  add(records: PredictionRecord[]): void {
+    for (const r of records) this.pending.push(r);
+    if (this.pending.length >= HANDOFF_ROWS) this.handOff();
+    else this.timer ??= setTimeout(() => this.handOff(), HANDOFF_MS);
+  }
+
+  private handOff(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const records = this.pending;
+    this.pending = [];
+    this.inThread += records.length;
+    this.send({ type: 'records', records });
+  }
+
+  private send(m: ToLogThread): void {
+    this.thread().postMessage(m);
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(BOOT, { workerData: { entry: ENTRY, ...this.data } });
+    // Like the flush timer it replaces, the thread alone does not keep the process alive; close() ends it.
+    worker.unref();
+    worker.on('message', (m: FromLogThread) => {
+      if (m.type === 'written') {
+        this.inThread -= m.rows;
+        this.events.written(m.rows);
+      } else if (m.type === 'dropped') {
+        this.inThread -= m.rows;
+        this.events.dropped(m.rows, new Error(`Prediction log rows left out: ${m.message}`));
+      } else if (m.type === 'failed') this.events.failed(new Error(m.message));
+      else this.settle(m.id);
+    });
+    worker.on('error', (err) => this.events.failed(err));
+    worker.once('exit', () => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      if (!this.closing && this.inThread > 0) {
+        this.events.dropped(this.inThread, new Error(`The prediction log writer thread stopped holding ${this.inThread} rows; they are lost.`));
+      }
+      this.inThread = 0;
+      for (const id of [...this.flushes.keys()]) this.settle(id);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(id: number): void {
+    const done = this.flushes.get(id);
+    this.flushes.delete(id);
+    done?.();
+  }
+
+  flush(): Promise<void> {
+    this.handOff();
+    if (!this.worker) return Promise.resolve();
+    const id = ++this.nextFlush;
+    return new Promise<void>((resolve) => {
+      this.flushes.set(id, resolve);
+      this.send({ type: 'flush', id });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.handOff();
+    const worker = this.worker;
+    if (!worker) return;
+    this.closing = true;
+    const exited = new Promise((r) => worker.once('exit', r));
+    worker.postMessage({ type: 'close' } satisfies ToLogThread);
+    await exited;
   }
 }

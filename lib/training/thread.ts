@@ -5,7 +5,7 @@ import * as errors from '../errors.js';
 import type { FittedPipeline } from './fit.js';
 import type { FitMessage, FitRunner } from './jobs.js';
 
-const BOOT = new URL('./thread-boot.mjs', import.meta.url);
+const BOOT = new URL('../runtime/thread-boot.mjs', import.meta.url);
 const ENTRY = new URL('./thread-entry.ts', import.meta.url).href;
 
 /** Rebuilds a domain error thrown in the thread, so failure mapping (non-retryable types) still applies. */

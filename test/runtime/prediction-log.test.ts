@@ -1,6 +1,7 @@
 // The prediction log against the suite's Postgres: batched writes by COPY (real Postgres) or INSERT
 // (embedded), a bounded queue that refuses instead of growing, and a close that flushes.
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PredictionLog, type PredictionRecord, type WriteMethod } from '../../lib/serving/prediction-log.js';
 import { connectDb, supportsCopyFromStdin, type Db } from '../../lib/storage/db.js';
@@ -13,6 +14,37 @@ beforeAll(async () => {
   methods = (await supportsCopyFromStdin(db)) ? ['copy', 'insert'] : ['insert'];
 });
 afterAll(async () => db?.end());
+
+/** A TCP proxy to the suite's Postgres that can refuse (and cut) connections. */
+async function postgresProxy(databaseUrl: string): Promise<{ url: string; setDown(down: boolean): void; close(): Promise<void> }> {
+  const target = new URL(databaseUrl);
+  let down = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(databaseUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: url.toString(),
+    setDown(value) {
+      down = value;
+      if (value) for (const s of sockets) s.destroy();
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
 
 function records(model: string, n: number): PredictionRecord[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -66,45 +98,69 @@ describe('PredictionLog', () => {
   it('keeps a batch whose write failed queued, and writes it on a later flush', async () => {
     for (const method of methods) {
       const model = `retry-${method}-${randomUUID().slice(0, 8)}`;
-      let down = true;
-      const flaky = {
-        connect: () => (down ? Promise.reject(new Error('connection refused')) : db.connect()),
-        query: (...args: Parameters<Db['query']>) => (down ? Promise.reject(new Error('connection refused')) : db.query(...args)),
-      } as unknown as Db;
+      // The log's connections go through a proxy that can refuse them, as a Postgres restart would.
+      const proxy = await postgresProxy(inject('databaseUrl'));
+      const viaProxy = await connectDb(proxy.url);
       const errors: unknown[] = [];
-      const log = new PredictionLog(flaky, { method, batchSize: 100, flushIntervalMs: 60_000, onError: (err) => errors.push(err) });
-      expect(log.append(records(model, 250))).toBe(true);
-      await log.flush();
-      expect(errors.length).toBeGreaterThan(0);
-      expect(log.depth).toBe(250);
-      down = false;
-      expect(log.append(records(model, 10))).toBe(true);
-      await log.close();
-      expect(log.depth).toBe(0);
-      const { rows } = await db.query('select count(*)::int as n, count(distinct id)::int as ids from predictions where model_name = $1', [model]);
-      expect(rows[0]).toEqual({ n: 260, ids: 260 });
+      const log = new PredictionLog(viaProxy, { method, batchSize: 100, flushIntervalMs: 60_000, onError: (err) => errors.push(err) });
+      try {
+        proxy.setDown(true);
+        expect(log.append(records(model, 250))).toBe(true);
+        await log.flush();
+        expect(errors.length).toBeGreaterThan(0);
+        expect(log.depth).toBe(250);
+        proxy.setDown(false);
+        expect(log.append(records(model, 10))).toBe(true);
+        await log.close();
+        expect(log.depth).toBe(0);
+        const { rows } = await db.query('select count(*)::int as n, count(distinct id)::int as ids from predictions where model_name = $1', [model]);
+        expect(rows[0]).toEqual({ n: 260, ids: 260 });
+      } finally {
+        await log.close();
+        await viaProxy.end();
+        await proxy.close();
+      }
     }
   });
 
-  it('sends a large batch in slices, and keeps a batch Postgres refuses queued without losing the process', async () => {
+  it('retries a batch Postgres refused by merging, so rows an earlier attempt committed are not written twice', async () => {
     if (!methods.includes('copy')) return;
-    const model = `slices-${randomUUID().slice(0, 8)}`;
+    const model = `merge-${randomUUID().slice(0, 8)}`;
     const big = records(model, 400).map((r) => ({ ...r, inputs: { ...(r.inputs as object), pad: 'x'.repeat(1000) } }));
     const log = new PredictionLog(db, { method: 'copy', batchSize: 1000, flushIntervalMs: 60_000 });
-    expect(log.append(big)).toBe(true);
-    await log.flush();
-    expect(log.depth).toBe(0);
-    const { rows } = await db.query('select count(*)::int as n from predictions where model_name = $1', [model]);
-    expect(rows[0].n).toBe(400);
-    // The same ids again: the COPY fails on the primary key while the batch is still being sent.
+    expect(log.append(big.slice(0, 150))).toBe(true);
+    await log.close();
+    // The same ids again, as when a COPY committed but its client never heard: the first attempt fails on the
+    // primary key, and the retry writes only the 250 rows that are not there yet.
     const errors: unknown[] = [];
     const again = new PredictionLog(db, { method: 'copy', batchSize: 1000, flushIntervalMs: 60_000, onError: (err) => errors.push(err) });
     expect(again.append(big)).toBe(true);
     await again.flush();
     expect(String(errors[0])).toContain('duplicate key');
     expect(again.depth).toBe(400);
+    await again.flush();
+    expect(again.depth).toBe(0);
+    await again.close();
+    const { rows } = await db.query('select count(*)::int as n, count(distinct id)::int as ids, min(length(inputs->>$2))::int as pad from predictions where model_name = $1', [model, 'pad']);
+    expect(rows[0]).toEqual({ n: 400, ids: 400, pad: 1000 });
     // The pool still works.
     expect((await db.query('select 1 as one')).rows[0].one).toBe(1);
+  });
+
+  it('reports a row the writer thread cannot encode and writes the others', async () => {
+    if (!methods.includes('copy')) return;
+    const model = `bad-${randomUUID().slice(0, 8)}`;
+    const errors: unknown[] = [];
+    const log = new PredictionLog(db, { method: 'copy', flushIntervalMs: 60_000, onError: (err) => errors.push(err) });
+    const rows = records(model, 3);
+    rows[1] = { ...rows[1], id: 'not-a-uuid' };
+    expect(log.append(rows)).toBe(true);
+    await log.close();
+    expect(log.depth).toBe(0);
+    expect(log.written).toBe(2);
+    const { rows: stored } = await db.query('select count(*)::int as n from predictions where model_name = $1', [model]);
+    expect(stored[0].n).toBe(2);
+    expect(String(errors[0])).toContain('Not a UUID');
   });
 
   it('refuses rows beyond its bound instead of dropping or growing', async () => {

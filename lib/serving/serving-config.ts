@@ -9,6 +9,7 @@ import { FEATURE_VIEW_NAME_PATTERN } from '../features/declaration.js';
 import { listModelVersions, modelExists } from '../registry/registry.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { Db } from '../storage/db.js';
+import { RefreshingCache } from '../util/refreshing-cache.js';
 import { checkPostprocess, PostprocessSchema } from './postprocess.js';
 
 export const ServingConfigSchema = Type.Object(
@@ -137,38 +138,28 @@ export async function setServingConfig(db: Db, modelName: string, input: unknown
 
 /**
  * Serving configs as the request path reads them: kept `ttlMs` per model (a Postgres round trip per request
- * would cost more than scoring), dropped at once when this process changes one. Other processes see a
- * change within `ttlMs`.
+ * would cost more than scoring) and refreshed ahead, dropped at once when this process changes one. Other
+ * processes see a change within `ttlMs`.
  */
 export class ServingConfigCache {
-  private readonly entries = new Map<string, { value: Promise<ResolvedServingConfig>; until: number }>();
+  private readonly cache: RefreshingCache<string, ResolvedServingConfig>;
 
   constructor(
     private readonly db: Db,
-    private readonly ttlMs: number,
-  ) {}
+    ttlMs: number,
+  ) {
+    this.cache = new RefreshingCache(ttlMs);
+  }
 
   get(modelName: string): Promise<ResolvedServingConfig> {
-    const now = Date.now();
-    const cached = this.entries.get(modelName);
-    if (cached && cached.until > now) return cached.value;
-    const value = (async () => {
+    return this.cache.get(modelName, async () => {
       const config = await getServingConfig(this.db, modelName);
       if (!config) return EMPTY;
       return { config, views: config.features ? await entityViews(this.db, config.features.views) : [] };
-    })();
-    const entry = { value, until: now + this.ttlMs };
-    // Requests may name models that do not exist: expired entries are swept so the map stays bounded.
-    if (this.entries.size >= 1024) for (const [k, e] of this.entries) if (e.until <= now) this.entries.delete(k);
-    // A failed read is not kept: the next request asks again.
-    value.catch(() => {
-      if (this.entries.get(modelName) === entry) this.entries.delete(modelName);
     });
-    this.entries.set(modelName, entry);
-    return value;
   }
 
   forget(modelName: string): void {
-    this.entries.delete(modelName);
+    this.cache.delete(modelName);
   }
 }

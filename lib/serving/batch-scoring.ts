@@ -5,13 +5,13 @@
 // and never writes a row twice. Temporal-free: activities/batch-scoring.ts heartbeats through `onBatch`.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DataType, makeData, makeVector, Precision, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import { DataType, makeData, makeVector, Precision, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray, type RecordBatch, type Vector } from 'apache-arrow';
 import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { cast, CastFailure } from '../data/cast.js';
 import { columnReader } from '../data/column-reader.js';
-import { getDatasetVersion } from '../data/datasets.js';
+import { getDatasetVersion, readVersionBatches } from '../data/datasets.js';
 import { arrowType } from '../data/ingest.js';
 import { openSource, type OpenedSource, type RowBatch } from '../data/sources.js';
 import type { ColumnType } from '../data/types.js';
@@ -485,14 +485,44 @@ interface SourceBatch {
   table: Table;
 }
 
-/** The dataset version's batches from `startBatch` on (the version is one Arrow IPC artifact, read whole). */
-async function* datasetBatches(artifacts: ArtifactStore, plan: BatchScoringPlan, startBatch: number): AsyncGenerator<SourceBatch> {
-  const table = tableFromIPC(await artifacts.get(plan.datasetUri!));
-  if (table.numRows !== plan.rows) throw new ValidationError(`Dataset ${plan.datasetVersionId} has ${table.numRows} rows; the run was planned for ${plan.rows}.`);
-  for (let b = startBatch; b < plan.batches; b++) {
-    const from = b * plan.batchRows;
-    yield { index: b, firstRow: from, table: table.slice(from, Math.min(plan.rows, from + plan.batchRows)) };
+/**
+ * The dataset version's batches from `startBatch` on, read from its Arrow IPC file one record batch at a time (the
+ * file's batches are ingestion's, so they are cut and joined to the run's batch size); memory holds about one batch.
+ */
+export async function* datasetBatches(artifacts: ArtifactStore, plan: BatchScoringPlan, startBatch: number): AsyncGenerator<SourceBatch> {
+  let index = startBatch;
+  let skip = startBatch * plan.batchRows;
+  let seen = 0;
+  let parts: RecordBatch[] = [];
+  let held = 0;
+  const cut = (): SourceBatch => {
+    const batch = { index, firstRow: index * plan.batchRows, table: new Table(parts) };
+    index++;
+    parts = [];
+    held = 0;
+    return batch;
+  };
+  for await (const read of readVersionBatches(artifacts, plan.datasetUri!, { verify: true })) {
+    seen += read.numRows;
+    let rest = read;
+    if (skip >= rest.numRows) {
+      skip -= rest.numRows;
+      continue;
+    }
+    if (skip > 0) {
+      rest = rest.slice(skip);
+      skip = 0;
+    }
+    while (rest.numRows > 0) {
+      const take = Math.min(plan.batchRows - held, rest.numRows);
+      parts.push(rest.slice(0, take));
+      held += take;
+      rest = rest.slice(take);
+      if (held === plan.batchRows) yield cut();
+    }
   }
+  if (seen !== plan.rows) throw new ValidationError(`Dataset ${plan.datasetVersionId} has ${seen} rows; the run was planned for ${plan.rows}.`);
+  if (held > 0) yield cut();
 }
 
 /** Opens the query's rows in key order from `firstRow` (and at most `limit` of them); undefined when there are none. */

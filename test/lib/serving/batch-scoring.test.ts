@@ -1,7 +1,12 @@
-// Batch scoring's pure parts: where a retried attempt resumes, Arrow columns as scoring input, the scored part's schema.
-import { makeVector, Table, tableFromArrays, vectorFromArray, Utf8 } from 'apache-arrow';
+// Batch scoring's pure parts: where a retried attempt resumes, Arrow columns as scoring input, the scored part's schema;
+// and a dataset version read batch by batch, cut to the run's batch size.
+import { makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray, Utf8 } from 'apache-arrow';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { arrowToColumns, predictionColumns, resumePoint, scoredTable } from '../../../lib/serving/batch-scoring.js';
+import { arrowToColumns, datasetBatches, predictionColumns, resumePoint, scoredTable, type BatchScoringPlan } from '../../../lib/serving/batch-scoring.js';
+import { ArtifactStore } from '../../../lib/storage/artifacts.js';
 import type { ModelSignature } from '../../../lib/training/types.js';
 
 const signature: ModelSignature = {
@@ -67,5 +72,35 @@ describe('scoredTable', () => {
     const reg: ModelSignature = { ...signature, task: 'regression', classes: ['prediction'], outputs: { label: 'v', probabilities: 'v' } };
     const t = scoredTable(new Table({ x: makeVector(Float64Array.of(1)) }), 0, [], reg, { labels: [2.5], probabilities: Float32Array.of(2.5) });
     expect(t.toArray().map((r) => r.toJSON())).toEqual([{ row_index: 0, prediction: 2.5 }]);
+  });
+});
+
+describe('datasetBatches', () => {
+  it("cuts a version's record batches to the run's batch size, from any batch on, and checks the row count", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlcycle-batches-'));
+    try {
+      const artifacts = new ArtifactStore(dir);
+      // Three record batches in the file (7, 5 and 11 rows), as ingestion writes a version in several.
+      const sizes = [7, 5, 11];
+      let next = 0;
+      const file = new Table(sizes.flatMap((n) => tableFromArrays({ id: Int32Array.from({ length: n }, () => next++) }).batches));
+      const { uri } = await artifacts.put(tableToIPC(file, 'file'));
+      const plan = (batchRows: number, rows = 23) => ({ datasetVersionId: 'v', datasetUri: uri, batchRows, rows, batches: Math.ceil(rows / batchRows) }) as BatchScoringPlan;
+      const read = async (p: BatchScoringPlan, start: number) => {
+        const out: Array<{ index: number; firstRow: number; ids: number[] }> = [];
+        for await (const b of datasetBatches(artifacts, p, start)) out.push({ index: b.index, firstRow: b.firstRow, ids: [...b.table.getChild('id')!.toArray()] });
+        return out;
+      };
+      const all = await read(plan(4), 0);
+      expect(all.map((b) => b.ids.length)).toEqual([4, 4, 4, 4, 4, 3]);
+      expect(all.flatMap((b) => b.ids)).toEqual(Array.from({ length: 23 }, (_, i) => i));
+      expect(all.map((b) => b.firstRow)).toEqual([0, 4, 8, 12, 16, 20]);
+      // A resumed attempt starts at its batch, whichever record batch that falls in.
+      expect(await read(plan(4), 3)).toEqual(all.slice(3));
+      expect((await read(plan(10), 2)).map((b) => b.ids)).toEqual([[20, 21, 22]]);
+      await expect(read(plan(4, 24), 0)).rejects.toThrow('has 23 rows; the run was planned for 24');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

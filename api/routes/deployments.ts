@@ -5,8 +5,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { deploymentHistory, getDeployment, listDeployments, updateDeployment } from '../../lib/serving/deployments.js';
 import { NotFoundError } from '../../lib/errors.js';
-import { setAlias } from '../../lib/registry/registry.js';
-import { PRODUCTION_ALIAS } from '../../lib/registry/types.js';
 import { errors } from '../schemas.js';
 
 const Version = Type.Integer({ minimum: 1 });
@@ -73,9 +71,8 @@ const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { actor, reason, ...patch } = request.body;
       const who = request.principal?.name ?? actor ?? 'api';
-      const { state, changed } = await updateDeployment(app.deps.db, { modelName: request.params.name, ...patch, actor: who, reason, source: 'api' });
-      // @production follows what is served: the registry's alias moves with a new stable version (idempotent).
-      if (patch.stableVersion !== undefined) await setAlias(app.deps.db, { modelName: request.params.name, alias: PRODUCTION_ALIAS, version: state.stableVersion, actor: who, reason, source: 'deployment' });
+      // @production follows what is served: it moves with a new stable version, in the same transaction.
+      const { state, changed } = await updateDeployment(app.deps.db, { modelName: request.params.name, ...patch, actor: who, reason, source: 'api' }, { moveProduction: true });
       return { deployment: state, changed };
     },
   );

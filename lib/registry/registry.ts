@@ -151,7 +151,11 @@ async function refuseProductionMoveAwayFromDeployment(client: pg.PoolClient, mov
 }
 
 async function setAliasInTransaction(db: Db, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
-  return withTransaction(db, async (client) => {
+  return withTransaction(db, (client) => moveAlias(client, move));
+}
+
+/** Moves an alias inside the caller's transaction; the caller calls `notifyAliasMoved` after its commit when it changed. */
+export async function moveAlias(client: pg.PoolClient, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${move.modelName}`]);
     if (!new RegExp(ALIAS_PATTERN).test(move.alias)) {
       throw new ValidationError(`Alias ${JSON.stringify(move.alias)} is not a valid name: use lower-case letters, digits, - and _, starting with a letter.`);
@@ -176,7 +180,6 @@ async function setAliasInTransaction(db: Db, move: AliasMove): Promise<{ previou
       [move.modelName, move.alias, move.version, previousVersion, move.actor, move.reason, move.source],
     );
     return { previousVersion, changed: true };
-  });
 }
 
 export async function setTrainingRunStatus(db: Db, runId: string, status: string): Promise<void> {

@@ -1,7 +1,10 @@
 // Deployment state in Postgres: per model, the stable version, an optional canary (percentage of traffic),
 // an optional shadow (fraction of traffic, scored and logged but never returned) and a fallback version.
 // Every change goes through `updateDeployment`, which records history, bumps the generation and NOTIFYs.
+import type pg from 'pg';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { moveAlias, notifyAliasMoved } from '../registry/registry.js';
+import { PRODUCTION_ALIAS } from '../registry/types.js';
 import { withTransaction, type Db } from '../storage/db.js';
 
 /** The channel every API instance LISTENs on; the payload is the model name. */
@@ -116,77 +119,95 @@ function checkPatch(p: DeploymentPatch): void {
 /**
  * Applies a change and returns the resulting state. Idempotent: a change that leaves the state as it
  * is writes nothing and notifies no one. Setting a new stable version without naming a fallback makes
- * the previous stable the fallback. The first change of a model must name its stable version.
+ * the previous stable the fallback. The first change of a model must name its stable version. With
+ * `moveProduction`, a change naming the stable version also moves @production there (a no-op when it is there).
  */
-export async function updateDeployment(db: Db, change: DeploymentChange): Promise<{ state: DeploymentState; changed: boolean }> {
+export async function updateDeployment(
+  db: Db,
+  change: DeploymentChange,
+  options: { moveProduction?: boolean } = {},
+): Promise<{ state: DeploymentState; changed: boolean }> {
   checkPatch(change);
-  return withTransaction(db, async (client) => {
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`deployment:${change.modelName}`]);
-    const cur = (await client.query<Row>('select * from deployments where model_name = $1', [change.modelName])).rows[0];
-    const before = cur ? fromRow(cur) : null;
-    const stable = change.stableVersion ?? before?.stableVersion;
-    if (stable === undefined) {
-      throw new ConflictError(`Model ${change.modelName} has no deployment yet; the first change must set stableVersion.`);
+  let aliasMoved = false;
+  const result = await withTransaction(db, async (client) => {
+    const applied = await applyChange(client, change);
+    // In the same transaction, so @production can never lag what is served.
+    if (options.moveProduction && change.stableVersion !== undefined) {
+      const move = { modelName: change.modelName, alias: PRODUCTION_ALIAS, version: applied.state.stableVersion, actor: change.actor, reason: change.reason, source: 'deployment' };
+      aliasMoved = (await moveAlias(client, move)).changed;
     }
-    const canary = change.canary === undefined ? (before?.canaryVersion ? { version: before.canaryVersion, percent: before.canaryPercent } : null) : change.canary;
-    const shadow = change.shadow === undefined ? (before?.shadowVersion ? { version: before.shadowVersion, fraction: before.shadowFraction } : null) : change.shadow;
-    let fallback = change.fallbackVersion === undefined ? (before?.fallbackVersion ?? null) : change.fallbackVersion;
-    if (change.fallbackVersion === undefined && before && stable !== before.stableVersion) fallback = before.stableVersion;
-    if (fallback === stable) fallback = null;
-    const next = {
-      stableVersion: stable,
-      canaryVersion: canary?.version ?? null,
-      canaryPercent: canary?.percent ?? 0,
-      shadowVersion: shadow?.version ?? null,
-      shadowFraction: shadow?.fraction ?? 0,
-      fallbackVersion: fallback,
-    };
-    if (
-      before &&
-      before.stableVersion === next.stableVersion &&
-      before.canaryVersion === next.canaryVersion &&
-      before.canaryPercent === next.canaryPercent &&
-      before.shadowVersion === next.shadowVersion &&
-      before.shadowFraction === next.shadowFraction &&
-      before.fallbackVersion === next.fallbackVersion
-    ) {
-      return { state: before, changed: false };
-    }
-    const versions = [next.stableVersion, next.canaryVersion, next.shadowVersion, next.fallbackVersion].filter((v): v is number => v !== null);
-    const known = await client.query<{ version: number; archived_at: Date | null }>(
-      'select version, archived_at from model_versions where model_name = $1 and version = any($2)',
-      [change.modelName, versions],
-    );
-    for (const v of versions) {
-      const row = known.rows.find((r) => r.version === v);
-      if (!row) throw new NotFoundError(`Model ${change.modelName} has no version ${v}.`);
-      if (row.archived_at && v !== before?.stableVersion) throw new ConflictError(`${change.modelName} v${v} is archived and may not be deployed.`);
-    }
-    const { rows } = await client.query<Row>(
-      `insert into deployments (model_name, stable_version, canary_version, canary_percent, shadow_version, shadow_fraction, fallback_version,
-                                generation, updated_by, reason, source, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, nextval('deployment_generation'), $8, $9, $10, now())
-       on conflict (model_name) do update set stable_version = excluded.stable_version, canary_version = excluded.canary_version,
-         canary_percent = excluded.canary_percent, shadow_version = excluded.shadow_version, shadow_fraction = excluded.shadow_fraction,
-         fallback_version = excluded.fallback_version, generation = excluded.generation, updated_by = excluded.updated_by,
-         reason = excluded.reason, source = excluded.source, updated_at = excluded.updated_at
-       returning *`,
-      [change.modelName, next.stableVersion, next.canaryVersion, next.canaryPercent, next.shadowVersion, next.shadowFraction, next.fallbackVersion, change.actor, change.reason, change.source],
-    );
-    const state = fromRow(rows[0]);
-    const { updatedAt: _omit, ...snapshot } = state;
-    await client.query('insert into deployment_history (model_name, generation, state, actor, reason, source) values ($1, $2, $3, $4, $5, $6)', [
-      change.modelName,
-      state.generation,
-      JSON.stringify(snapshot),
-      change.actor,
-      change.reason,
-      change.source,
-    ]);
-    // Delivered at commit, to every listening API instance.
-    await client.query('select pg_notify($1, $2)', [DEPLOYMENTS_CHANNEL, change.modelName]);
-    return { state, changed: true };
+    return applied;
   });
+  if (aliasMoved) notifyAliasMoved(change.modelName, PRODUCTION_ALIAS);
+  return result;
+}
+
+async function applyChange(client: pg.PoolClient, change: DeploymentChange): Promise<{ state: DeploymentState; changed: boolean }> {
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`deployment:${change.modelName}`]);
+  const cur = (await client.query<Row>('select * from deployments where model_name = $1', [change.modelName])).rows[0];
+  const before = cur ? fromRow(cur) : null;
+  const stable = change.stableVersion ?? before?.stableVersion;
+  if (stable === undefined) {
+    throw new ConflictError(`Model ${change.modelName} has no deployment yet; the first change must set stableVersion.`);
+  }
+  const canary = change.canary === undefined ? (before?.canaryVersion ? { version: before.canaryVersion, percent: before.canaryPercent } : null) : change.canary;
+  const shadow = change.shadow === undefined ? (before?.shadowVersion ? { version: before.shadowVersion, fraction: before.shadowFraction } : null) : change.shadow;
+  let fallback = change.fallbackVersion === undefined ? (before?.fallbackVersion ?? null) : change.fallbackVersion;
+  if (change.fallbackVersion === undefined && before && stable !== before.stableVersion) fallback = before.stableVersion;
+  if (fallback === stable) fallback = null;
+  const next = {
+    stableVersion: stable,
+    canaryVersion: canary?.version ?? null,
+    canaryPercent: canary?.percent ?? 0,
+    shadowVersion: shadow?.version ?? null,
+    shadowFraction: shadow?.fraction ?? 0,
+    fallbackVersion: fallback,
+  };
+  if (
+    before &&
+    before.stableVersion === next.stableVersion &&
+    before.canaryVersion === next.canaryVersion &&
+    before.canaryPercent === next.canaryPercent &&
+    before.shadowVersion === next.shadowVersion &&
+    before.shadowFraction === next.shadowFraction &&
+    before.fallbackVersion === next.fallbackVersion
+  ) {
+    return { state: before, changed: false };
+  }
+  const versions = [next.stableVersion, next.canaryVersion, next.shadowVersion, next.fallbackVersion].filter((v): v is number => v !== null);
+  const known = await client.query<{ version: number; archived_at: Date | null }>(
+    'select version, archived_at from model_versions where model_name = $1 and version = any($2)',
+    [change.modelName, versions],
+  );
+  for (const v of versions) {
+    const row = known.rows.find((r) => r.version === v);
+    if (!row) throw new NotFoundError(`Model ${change.modelName} has no version ${v}.`);
+    if (row.archived_at && v !== before?.stableVersion) throw new ConflictError(`${change.modelName} v${v} is archived and may not be deployed.`);
+  }
+  const { rows } = await client.query<Row>(
+    `insert into deployments (model_name, stable_version, canary_version, canary_percent, shadow_version, shadow_fraction, fallback_version,
+                              generation, updated_by, reason, source, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, nextval('deployment_generation'), $8, $9, $10, now())
+     on conflict (model_name) do update set stable_version = excluded.stable_version, canary_version = excluded.canary_version,
+       canary_percent = excluded.canary_percent, shadow_version = excluded.shadow_version, shadow_fraction = excluded.shadow_fraction,
+       fallback_version = excluded.fallback_version, generation = excluded.generation, updated_by = excluded.updated_by,
+       reason = excluded.reason, source = excluded.source, updated_at = excluded.updated_at
+     returning *`,
+    [change.modelName, next.stableVersion, next.canaryVersion, next.canaryPercent, next.shadowVersion, next.shadowFraction, next.fallbackVersion, change.actor, change.reason, change.source],
+  );
+  const state = fromRow(rows[0]);
+  const { updatedAt: _omit, ...snapshot } = state;
+  await client.query('insert into deployment_history (model_name, generation, state, actor, reason, source) values ($1, $2, $3, $4, $5, $6)', [
+    change.modelName,
+    state.generation,
+    JSON.stringify(snapshot),
+    change.actor,
+    change.reason,
+    change.source,
+  ]);
+  // Delivered at commit, to every listening API instance.
+  await client.query('select pg_notify($1, $2)', [DEPLOYMENTS_CHANNEL, change.modelName]);
+  return { state, changed: true };
 }
 
 /** Changes of a model's deployment, newest first. */

@@ -2,13 +2,7 @@
 import ort from 'onnxruntime-node';
 import { signatureInputs, type ModelSignature } from '../training/types.js';
 
-/** What mlcycle uses of an onnxruntime session: an in-process one (`createSession`) or one on the scoring thread. */
-export interface Session {
-  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.OnnxValue>>;
-  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
-  readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
-  release(): Promise<void>;
-}
+export type Session = ort.InferenceSession;
 
 export function createSession(bytes: Uint8Array): Promise<Session> {
   // One intra-op thread: serving scores many small batches, where thread hand-offs cost more than they save.

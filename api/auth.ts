@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../lib/errors.js';
 import { withTransaction, type Db } from '../lib/storage/db.js';
+import { RefreshingCache } from '../lib/util/refreshing-cache.js';
 
 export const ROLES = ['admin', 'trainer', 'approver', 'scorer', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -73,7 +74,7 @@ export function isAllowed(principal: Pick<Principal, 'roles'>, roles: RouteRoles
 
 const KEY_PREFIX = 'mlc';
 
-// One-shot hash: it runs on every request (the key cache is keyed by it), where a Hash object per call shows up.
+// One-shot hash: a Hash object per call shows up when many keys are looked up.
 export const hashKey = (key: string): string => hash('sha256', key, 'hex');
 
 export interface ApiKeyInfo {
@@ -202,14 +203,15 @@ export interface RouteAccess {
 /**
  * Installs access control on `app`; call before registering routes. Every route registered afterwards
  * gets its roles resolved (`config.roles`), and every request to a non-public route must carry an
- * active key (401) with an allowed role (403). Keys are looked up at most every `cacheMs` (default 10 s),
+ * active key (401) with an allowed role (403). A key's answer is kept up to `cacheMs` (default 10 s, refreshed ahead),
  * so a revocation from another process takes effect within that time; `forget` drops the cache here.
  * Returns the resolved route table (for tests and docs).
  */
 export function installAuth(app: FastifyInstance, db: Db, options: { cacheMs?: number } = {}): { routes: RouteAccess[]; forget: () => void } {
   const table: RouteAccess[] = [];
   const cacheMs = options.cacheMs ?? 10_000;
-  const cache = new Map<string, { principal: Principal | null; until: number }>();
+  // Keyed by the key as sent: hashing it on every request shows up in the profile. Only the database needs the hash.
+  const cache = new RefreshingCache<string, Principal | null>(cacheMs, 10_000);
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const declared = route.config?.roles;
@@ -231,18 +233,12 @@ export function installAuth(app: FastifyInstance, db: Db, options: { cacheMs?: n
     if (!request.routeOptions.url || roles === undefined || roles === 'public') return;
     const key = requestKey(request);
     if (!key) throw new UnauthorizedError('This route needs an API key: send `Authorization: Bearer <key>` (the first admin key is in <dataDir>/admin-api-key).');
-    const keyHash = hashKey(key);
-    let entry = cache.get(keyHash);
-    if (!entry || entry.until < Date.now()) {
-      entry = { principal: await findPrincipal(db, key), until: Date.now() + cacheMs };
-      cache.set(keyHash, entry);
-      if (cache.size > 10_000) cache.clear();
+    const principal = await cache.get(key, () => findPrincipal(db, key));
+    if (!principal) throw new UnauthorizedError('The API key is unknown or revoked.');
+    if (!isAllowed(principal, roles)) {
+      throw new ForbiddenError(`Key "${principal.name}" (${principal.roles.join(', ')}) may not ${request.method} ${request.routeOptions.url}; it needs one of: ${(roles as readonly Role[]).join(', ')}.`);
     }
-    if (!entry.principal) throw new UnauthorizedError('The API key is unknown or revoked.');
-    if (!isAllowed(entry.principal, roles)) {
-      throw new ForbiddenError(`Key "${entry.principal.name}" (${entry.principal.roles.join(', ')}) may not ${request.method} ${request.routeOptions.url}; it needs one of: ${(roles as readonly Role[]).join(', ')}.`);
-    }
-    request.principal = entry.principal;
+    request.principal = principal;
   });
   return { routes: table, forget: () => cache.clear() };
 }

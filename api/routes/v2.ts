@@ -9,7 +9,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import { listModelVersions } from '../../lib/registry/registry.js';
 import type { ModelVersion } from '../../lib/registry/types.js';
 import { SCORING_BODY_LIMIT_BYTES } from '../../lib/serving/serving-config.js';
-import { checkOutputSelection, predictionsToOutputs, requestToRows, tensorMetadata, V2_PLATFORM, type V2InferRequest, type V2TensorMetadata } from '../../lib/serving/v2.js';
+import { checkOutputSelection, predictionsToOutputs, readInferRequest, tensorMetadata, V2_PLATFORM, type V2InferRequest, type V2TensorMetadata } from '../../lib/serving/v2.js';
 import { errors } from '../schemas.js';
 
 const SERVER_NAME = 'mlcycle';
@@ -99,6 +99,8 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   // Tensor metadata per model bytes (sha256): derived once from the loaded session.
   const metadataCache = new Map<string, Promise<{ inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] }>>();
+  // The same, once derived: infer reads it without awaiting (a promise hop per request).
+  const derived = new Map<string, { inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] }>();
   const tensorsOf = (version: ModelVersion) => {
     let m = metadataCache.get(version.sha256);
     if (!m) {
@@ -108,7 +110,10 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
           outputs: session.outputMetadata.map((x) => ({ ...x })),
         }),
       );
-      void m.catch(() => metadataCache.delete(version.sha256));
+      m.then(
+        (tensors) => derived.set(version.sha256, tensors),
+        () => metadataCache.delete(version.sha256),
+      );
       metadataCache.set(version.sha256, m);
     }
     return m;
@@ -173,12 +178,12 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     // scores them, canary included.
     const routingKey = typeof body.parameters?.routing_key === 'string' ? body.parameters.routing_key : undefined;
     const target = await app.serving.target({ modelName: name, routingKey, version: version === undefined ? undefined : parseVersion(name, version) });
-    const rows = requestToRows(body, target.version.signature);
+    const { rows, matrix } = readInferRequest(body, target.version.signature);
     const selected = body.outputs?.map((o) => o.name);
     checkOutputSelection(target.version.signature, selected);
-    const served = await app.serving.serve(target, rows);
+    const served = await app.serving.serve(target, rows, { matrix });
     const answered = served.version === target.version.version ? target.version : await app.predictor.version(name, served.version);
-    const { outputs } = await tensorsOf(answered);
+    const { outputs } = derived.get(answered.sha256) ?? (await tensorsOf(answered));
     return {
       model_name: name,
       model_version: String(served.version),

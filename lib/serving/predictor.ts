@@ -7,6 +7,7 @@ import { PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';
 import type { ArtifactStore } from '../storage/artifacts.js';
 import type { Db } from '../storage/db.js';
 import { DEFAULT_BATCH_OPTIONS, MicroBatcher, type BatchOptions } from './batcher.js';
+import { RefreshingCache } from '../util/refreshing-cache.js';
 
 /** One row of features: numbers for float features, strings for categorical ones, null for missing. */
 export type FeatureRow = Record<string, number | string | null>;
@@ -32,30 +33,41 @@ function rowProblems(row: FeatureRow, i: number, features: readonly string[], kn
   }
 }
 
+type MatrixReader = (row: FeatureRow, X: Float32Array, o: number) => boolean;
+
+// Per signature (one object per version): built once.
+const matrixReaders = new WeakMap<ModelVersion['signature'], MatrixReader>();
+
+/**
+ * Fills one row of the matrix at `o`; false when a feature is missing or not a finite number or null. The feature
+ * names are constant keys in the generated code, so rows parsed from JSON (one hidden class) load through inline
+ * caches instead of one megamorphic keyed load per feature. Keys are JSON-quoted, so any name is safe.
+ */
+function matrixReader(signature: ModelVersion['signature']): MatrixReader {
+  let read = matrixReaders.get(signature);
+  if (!read) {
+    const body = signature.features
+      .map((f, j) => `v = row[${JSON.stringify(f.name)}]; if (typeof v === 'number' && Number.isFinite(v)) X[o + ${j}] = v; else if (v === null) X[o + ${j}] = NaN; else return false;`)
+      .join('\n');
+    read = new Function('row', 'X', 'o', `let v;\n${body}\nreturn true;`) as MatrixReader;
+    matrixReaders.set(signature, read);
+  }
+  return read;
+}
+
 /** Converts JSON rows to an all-float model's input matrix (row-major, NaN for missing); every problem is reported with its row and column. */
 export function rowsToMatrix(rows: FeatureRow[], version: Pick<ModelVersion, 'signature'>): Float32Array {
-  const features = version.signature.features.map((f) => f.name);
-  const k = features.length;
+  const k = version.signature.features.length;
+  const read = matrixReader(version.signature);
   const X = new Float32Array(rows.length * k);
   // The fast path only fills; a row that does not fit is re-checked below to name every problem.
   let bad = false;
   for (let i = 0; i < rows.length && !bad; i++) {
-    const row = rows[i];
-    let present = 0;
-    for (let j = 0; j < k; j++) {
-      const v = row[features[j]];
-      if (typeof v === 'number' && Number.isFinite(v)) X[i * k + j] = v;
-      else if (v === null) X[i * k + j] = Number.NaN;
-      else {
-        bad = true;
-        break;
-      }
-      present++;
-    }
     // Every feature is present; any further key is one the model does not know.
-    if (!bad && Object.keys(row).length !== present) bad = true;
+    bad = !read(rows[i], X, i * k) || Object.keys(rows[i]).length !== k;
   }
   if (bad) {
+    const features = version.signature.features.map((f) => f.name);
     const known = new Set(features);
     const problems: string[] = [];
     rows.forEach((row, i) => rowProblems(row, i, features, known, problems));
@@ -163,7 +175,7 @@ export class Predictor {
   private readonly versions = new Map<string, Promise<ModelVersion>>();
   private readonly batchVersions = new Map<string, ModelVersion>();
   // Alias answers, kept briefly: a lookup per request costs a Postgres round trip on the hot path.
-  private readonly aliases = new Map<string, { version: Promise<ModelVersion>; until: number }>();
+  private readonly aliases: RefreshingCache<string, ModelVersion>;
   private readonly unsubscribe: () => void;
   readonly batcher: MicroBatcher<BatchInput, Prediction>;
 
@@ -172,12 +184,10 @@ export class Predictor {
     options: Partial<PredictorOptions> = {},
   ) {
     this.batcher = new MicroBatcher((key, parts, total) => this.runBatch(key, parts, total), options.batch ?? DEFAULT_BATCH_OPTIONS);
-    this.aliasTtlMs = options.aliasTtlMs ?? ALIAS_TTL_MS;
+    this.aliases = new RefreshingCache(options.aliasTtlMs ?? ALIAS_TTL_MS);
     // Moves made in this process (release workflows, the registry API) apply at once.
     this.unsubscribe = onAliasMoved((modelName, alias) => this.aliases.delete(`${modelName}@${alias}`));
   }
-
-  private readonly aliasTtlMs: number;
 
   /**
    * The session for a version: bytes verified against the sha256 (a mismatch is never served), then warmed
@@ -224,25 +234,18 @@ export class Predictor {
     return v;
   }
 
-  /** The version an alias points to now (read from Postgres on every call, so alias moves apply at once). */
+  /** The version an alias points to now: cached for ALIAS_TTL_MS (refreshed ahead), dropped at once when it moves in this process. */
   resolveAlias(modelName: string, alias = PRODUCTION_ALIAS): Promise<ModelVersion> {
-    const key = `${modelName}@${alias}`;
-    const now = Date.now();
-    const cached = this.aliases.get(key);
-    if (cached && cached.until > now) return cached.version;
-    const version = getVersionByAlias(this.deps.db, modelName, alias);
     // Only answers are kept: a model without the alias yet must show up as soon as it gets one.
-    const entry = { version, until: now + this.aliasTtlMs };
-    version.catch(() => {
-      if (this.aliases.get(key) === entry) this.aliases.delete(key);
-    });
-    this.aliases.set(key, entry);
-    return version;
+    return this.aliases.get(`${modelName}@${alias}`, () => getVersionByAlias(this.deps.db, modelName, alias));
   }
 
-  /** Validates rows against the version's signature (ValidationError) and scores them, batched with concurrent requests. */
-  async score(version: ModelVersion, rows: FeatureRow[]): Promise<Prediction[]> {
-    const input: BatchInput = allFloat(version.signature) ? { matrix: rowsToMatrix(rows, version) } : { columns: rowsToColumns(rows, version) };
+  /**
+   * Validates rows against the version's signature (ValidationError) and scores them, batched with concurrent requests.
+   * `matrix`: the rows as this version's input matrix, when the caller has validated and built it already.
+   */
+  async score(version: ModelVersion, rows: FeatureRow[], matrix?: Float32Array): Promise<Prediction[]> {
+    const input: BatchInput = matrix ? { matrix } : allFloat(version.signature) ? { matrix: rowsToMatrix(rows, version) } : { columns: rowsToColumns(rows, version) };
     await this.load(version);
     const key = `${version.modelName}@${version.version}`;
     this.batchVersions.set(key, version);

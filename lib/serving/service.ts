@@ -12,6 +12,7 @@ import type { ServingMetrics } from './metrics.js';
 import { applyPostprocess, type Postprocess } from './postprocess.js';
 import type { PredictionLog, PredictionRecord } from './prediction-log.js';
 import type { FeatureRow, Prediction, Predictor } from './predictor.js';
+import { Deadlines } from './deadlines.js';
 import { route } from './routing.js';
 import type { ResolvedServingConfig, ServingConfig, ServingConfigCache } from './serving-config.js';
 
@@ -84,14 +85,6 @@ export interface ServingDeps {
   onError: (err: unknown, context: string) => void;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ScoringTimeoutError(`${what} did not answer within ${ms} ms.`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** The default answer as a prediction of `version`: its own class values, missing probabilities one-hot on the label. */
 function defaultPrediction(answer: NonNullable<ServingConfig['defaultAnswer']>, version: ModelVersion): Prediction {
   const { classes, task } = version.signature;
@@ -110,13 +103,24 @@ function entityRoutingKey(rows: FeatureRow[], config: ResolvedServingConfig): st
   return String(first);
 }
 
+/** One version on one arm, as metric labels. */
+interface ArmLabels {
+  arm: { model: string; version: string; arm: string };
+  ok: { model: string; version: string; arm: string; outcome: string };
+  defaulted: { model: string; version: string; arm: string; outcome: string };
+  model: { model: string };
+}
+
 export class ServingService {
   private readonly shadows = new Set<Promise<void>>();
+  private readonly deadlines: Deadlines;
+  private readonly armLabels = new Map<string, ArmLabels>();
 
   constructor(
     private readonly deps: ServingDeps,
     readonly options: ServingOptions,
   ) {
+    this.deadlines = new Deadlines(options);
     deps.predictor.batcher.onBatch = (key, _requests, rows) => deps.metrics.batchSize.observe({ model: key.slice(0, key.lastIndexOf('@')) }, rows);
   }
 
@@ -158,7 +162,7 @@ export class ServingService {
     const config = await this.deps.configs.get(req.modelName);
     const routingKey = req.routingKey ?? entityRoutingKey(req.rows, config);
     const target = await this.target({ modelName: req.modelName, routingKey, version: req.version });
-    if (!config.config.features || !namesEntities(req.rows, config.views)) return this.serve(target, req.rows, config.config);
+    if (!config.config.features || !namesEntities(req.rows, config.views)) return this.serve(target, req.rows, { config: config.config });
     let filled;
     try {
       filled = await fillFromOnlineStore(this.deps.onlineStore, req.rows, config.views, target.version.signature, config.config.features.onMissing);
@@ -167,31 +171,30 @@ export class ServingService {
       this.deps.metrics.requests.inc({ model: req.modelName, version: String(target.version.version), arm: target.arm, outcome });
       throw err;
     }
-    const served = await this.serve(target, filled.rows, config.config);
+    const served = await this.serve(target, filled.rows, { config: config.config });
     served.predictions.forEach((p, i) => {
       if (filled.lookups[i].length > 0) p.entities = filled.lookups[i];
     });
     return served;
   }
 
-  /** Scores rows on a target, with fallback, post-processing, shadow and logging; `config` when the caller has read it already. */
-  async serve(target: Target, rows: FeatureRow[], config?: ServingConfig): Promise<Served> {
+  /**
+   * Scores rows on a target, with fallback, post-processing, shadow and logging. `config` when the caller has read it
+   * already; `matrix` when the caller has the rows as the target version's input matrix (only that version uses it).
+   */
+  async serve(target: Target, rows: FeatureRow[], given: { config?: ServingConfig; matrix?: Float32Array } = {}): Promise<Served> {
     const { modelName, version, arm, requestId, shadowVersion } = target;
-    const { predictor, metrics } = this.deps;
+    const { metrics } = this.deps;
     this.checkRoom(rows.length);
-    config ??= (await this.deps.configs.get(modelName)).config;
-    const scoreOn = async (v: ModelVersion, what: string) => {
-      const predictions = await withTimeout(predictor.score(v, rows), this.options.timeoutMs, what);
-      return config.postprocess ? applyPostprocess(config.postprocess, v.signature, `${modelName} v${v.version}`, predictions) : predictions;
-    };
-    const labels = { model: modelName, version: String(version.version), arm };
-    const started = process.hrtime.bigint();
+    const config = given.config ?? (await this.deps.configs.get(modelName)).config;
+    const started = performance.now();
     let answeredBy = version;
     let fallback: Fallback | null = null;
     let predictions: Array<Prediction & { modelLabel?: string | number }>;
     try {
-      predictions = await scoreOn(version, `${modelName} v${version.version}`);
+      predictions = await this.scoreOn(modelName, version, rows, config, `${modelName} v${version.version}`, given.matrix);
     } catch (err) {
+      const labels = { model: modelName, version: String(version.version), arm };
       if (this.deps.isClientError(err)) {
         metrics.requests.inc({ ...labels, outcome: 'client_error' });
         throw err;
@@ -199,21 +202,26 @@ export class ServingService {
       metrics.requests.inc({ ...labels, outcome: 'error' });
       const reason = err instanceof ScoringTimeoutError ? 'timeout' : 'error';
       this.logRows(modelName, version.version, arm, requestId, rows, rows.map(() => ({ error: (err as Error).message })), null, 'error', 0);
-      const backup = await this.fallBack(target, rows, scoreOn, config);
+      const backup = await this.fallBack(target, rows, config);
       if (!backup) throw err;
       ({ answeredBy, predictions } = backup);
       fallback = { fromVersion: version.version, reason, to: backup.to };
       metrics.fallbacks.inc({ model: modelName, version: String(version.version), reason, to: backup.to });
     }
-    const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const ids = predictions.map(() => randomUUID());
+    const latencyMs = performance.now() - started;
+    const n = predictions.length;
+    const ids = new Array<string>(n);
+    const withIds = new Array<ServedPrediction>(n);
+    for (let i = 0; i < n; i++) {
+      ids[i] = randomUUID();
+      withIds[i] = { id: ids[i], ...predictions[i] };
+    }
     const status = fallback === null ? 'ok' : fallback.to === 'default' ? 'default' : 'fallback';
     this.logRows(modelName, answeredBy.version, arm, requestId, rows, predictions, ids, status, latencyMs);
-    const withIds = predictions.map((p, i) => ({ id: ids[i], ...p }));
-    const okLabels = { ...labels, version: String(answeredBy.version) };
-    metrics.requests.inc({ ...okLabels, outcome: fallback?.to === 'default' ? 'default' : 'ok' });
-    metrics.latency.observe(okLabels, latencyMs / 1000);
-    metrics.batchRows.observe({ model: modelName }, rows.length);
+    const labels = this.labelsOf(modelName, answeredBy.version, arm);
+    metrics.requests.inc(fallback?.to === 'default' ? labels.defaulted : labels.ok);
+    metrics.latency.observe(labels.arm, latencyMs / 1000);
+    metrics.batchRows.observe(labels.model, rows.length);
 
     if (shadowVersion !== null) this.scoreShadow(modelName, shadowVersion, requestId, rows);
     return {
@@ -228,18 +236,37 @@ export class ServingService {
     };
   }
 
+  /** Scores on one version, within the timeout, post-processed; `matrix` is the rows as that version's input matrix, if built. */
+  private scoreOn(modelName: string, v: ModelVersion, rows: FeatureRow[], config: ServingConfig, what: string, matrix?: Float32Array): Promise<Prediction[]> {
+    const scored = this.deadlines.race(this.deps.predictor.score(v, rows, matrix), what);
+    const { postprocess } = config;
+    return postprocess ? scored.then((predictions) => applyPostprocess(postprocess, v.signature, `${modelName} v${v.version}`, predictions)) : scored;
+  }
+
+  /** The metric label sets of one version on one arm, built once: a labels object per request shows up in the profile. */
+  private labelsOf(model: string, version: number, arm: string): ArmLabels {
+    const key = `${arm}@${version}@${model}`;
+    let labels = this.armLabels.get(key);
+    if (!labels) {
+      const v = String(version);
+      labels = {
+        arm: { model, version: v, arm },
+        ok: { model, version: v, arm, outcome: 'ok' },
+        defaulted: { model, version: v, arm, outcome: 'default' },
+        model: { model },
+      };
+      this.armLabels.set(key, labels);
+    }
+    return labels;
+  }
+
   /** After the routed version failed: the fallback version, else the declared default answer, else nothing. */
-  private async fallBack(
-    target: Target,
-    rows: FeatureRow[],
-    scoreOn: (v: ModelVersion, what: string) => Promise<Prediction[]>,
-    config: ServingConfig,
-  ): Promise<{ answeredBy: ModelVersion; predictions: Prediction[]; to: Fallback['to'] } | null> {
+  private async fallBack(target: Target, rows: FeatureRow[], config: ServingConfig): Promise<{ answeredBy: ModelVersion; predictions: Prediction[]; to: Fallback['to'] } | null> {
     const { modelName, version, fallbackVersion } = target;
     if (fallbackVersion !== null && fallbackVersion !== version.version) {
       try {
         const answeredBy = await this.deps.predictor.version(modelName, fallbackVersion);
-        return { answeredBy, predictions: await scoreOn(answeredBy, `${modelName} v${fallbackVersion} (fallback)`), to: 'version' };
+        return { answeredBy, predictions: await this.scoreOn(modelName, answeredBy, rows, config, `${modelName} v${fallbackVersion} (fallback)`), to: 'version' };
       } catch (fallbackErr) {
         this.deps.onError(fallbackErr, `fallback v${fallbackVersion} of ${modelName} failed too`);
       }
@@ -281,7 +308,7 @@ export class ServingService {
       const started = process.hrtime.bigint();
       try {
         const version = await predictor.version(modelName, shadowVersion);
-        const predictions = await withTimeout(predictor.score(version, rows), this.options.timeoutMs, `${modelName} v${shadowVersion} (shadow)`);
+        const predictions = await this.deadlines.race(predictor.score(version, rows), `${modelName} v${shadowVersion} (shadow)`);
         const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
         this.logRows(modelName, shadowVersion, 'shadow', requestId, rows, predictions, null, 'ok', latencyMs);
         metrics.requests.inc({ ...labels, outcome: 'ok' });

@@ -157,28 +157,61 @@ function checkShape(input: V2RequestInput): void {
   }
 }
 
-/** Where one feature's values sit in the request: its tensor's flat data, the tensor width, and its column. */
-interface FeatureSource {
-  input: string;
-  values: unknown[];
-  width: number;
-  column: number;
-  type: 'float' | 'string';
-}
-
 type SignatureInput = ReturnType<typeof signatureInputs>[number];
 
-// Per signature (versions are immutable and the predictor keeps one object per version): built once, not per request.
-const lookups = new WeakMap<ModelSignature, { tensors: SignatureInput[]; tensorByName: Map<string, SignatureInput>; featureByName: Map<string, ModelSignature['features'][number]> }>();
+interface SignatureLookups {
+  tensors: SignatureInput[];
+  tensorByName: Map<string, SignatureInput>;
+  featureByName: Map<string, ModelSignature['features'][number]>;
+  /** Column of each feature in the signature's order. */
+  featureIndex: Map<string, number>;
+  /** Builds one row from the values of each feature (in signature order): an object literal of the signature's keys. */
+  makeRow: (values: unknown[][], at: readonly number[]) => FeatureRow;
+  allFloat: boolean;
+  /** The class values as the probabilities' keys. */
+  classes: string[];
+}
 
-function signatureLookups(signature: ModelSignature) {
+// Per signature (versions are immutable and the predictor keeps one object per version): built once, not per request.
+const lookups = new WeakMap<ModelSignature, SignatureLookups>();
+
+/**
+ * A row with the signature's keys as one object literal: assigning 20 keys one by one goes through a megamorphic
+ * keyed store per key. Keys are JSON-quoted, so any feature name is safe.
+ */
+function rowMaker(features: readonly string[]): SignatureLookups['makeRow'] {
+  const fields = features.map((f, j) => `${JSON.stringify(f)}: v[${j}][at[${j}]]`).join(', ');
+  return new Function('v', 'at', `return { ${fields} };`) as SignatureLookups['makeRow'];
+}
+
+function signatureLookups(signature: ModelSignature): SignatureLookups {
   let l = lookups.get(signature);
   if (!l) {
     const tensors = signatureInputs(signature);
-    l = { tensors, tensorByName: new Map(tensors.map((t) => [t.name, t])), featureByName: new Map(signature.features.map((f) => [f.name, f])) };
+    const names = signature.features.map((f) => f.name);
+    l = {
+      tensors,
+      tensorByName: new Map(tensors.map((t) => [t.name, t])),
+      featureByName: new Map(signature.features.map((f) => [f.name, f])),
+      featureIndex: new Map(names.map((f, j) => [f, j])),
+      makeRow: rowMaker(names),
+      allFloat: signature.features.every((f) => f.type !== 'string'),
+      classes: signature.classes.map(String),
+    };
     lookups.set(signature, l);
   }
   return l;
+}
+
+function expectedInputs(signature: ModelSignature, tensors: SignatureInput[]): string {
+  return `the model takes tensors ${tensors.map((t) => `${t.name} [-1, ${t.features.length}] ${t.type === 'string' ? 'BYTES' : 'FP32'}`).join(', ')}, or one tensor per feature (${signature.features.map((f) => f.name).join(', ')})`;
+}
+
+/** An infer request's inputs read against a signature: the feature rows, and for an all-float signature the same values as its input matrix. */
+export interface InferInput {
+  rows: FeatureRow[];
+  /** Row-major, NaN for missing; what the predictor would build from `rows`. Absent when a feature is a string. */
+  matrix?: Float32Array;
 }
 
 /**
@@ -189,20 +222,29 @@ function signatureLookups(signature: ModelSignature) {
  * names, shapes, datatypes, values and missing features are ValidationErrors naming the input.
  */
 export function requestToRows(request: Pick<V2InferRequest, 'inputs'>, signature: ModelSignature): FeatureRow[] {
-  const { tensors, tensorByName, featureByName } = signatureLookups(signature);
-  const sources = new Map<string, FeatureSource>();
-  const expected = () => `the model takes tensors ${tensors.map((t) => `${t.name} [-1, ${t.features.length}] ${t.type === 'string' ? 'BYTES' : 'FP32'}`).join(', ')}, or one tensor per feature (${signature.features.map((f) => f.name).join(', ')})`;
-  if (!Array.isArray(request.inputs) || request.inputs.length === 0) throw new ValidationError(`The request has no inputs; ${expected()}.`);
+  return readInferRequest(request, signature).rows;
+}
+
+/** {@link requestToRows}, plus the input matrix of an all-float signature, read from the tensors directly. */
+export function readInferRequest(request: Pick<V2InferRequest, 'inputs'>, signature: ModelSignature): InferInput {
+  const { tensors, tensorByName, featureByName, featureIndex, makeRow, allFloat } = signatureLookups(signature);
+  const k = signature.features.length;
+  if (!Array.isArray(request.inputs) || request.inputs.length === 0) throw new ValidationError(`The request has no inputs; ${expectedInputs(signature, tensors)}.`);
+  // Per feature (signature order): the flat data of the input that carries it, its offset in a row, and the row stride.
+  const valuesOf: unknown[][] = new Array(k);
+  const columnOf: number[] = new Array(k);
+  const strideOf: number[] = new Array(k);
+  const inputOf: string[] = new Array(k);
+  const inputs = request.inputs;
   let n: number | undefined;
-  const seen = new Set<string>();
-  for (const input of request.inputs) {
+  for (let x = 0; x < inputs.length; x++) {
+    const input = inputs[x];
     const name = input.name;
-    if (seen.has(name)) throw new ValidationError(`Input ${JSON.stringify(name)} appears twice.`);
-    seen.add(name);
+    for (let prior = 0; prior < x; prior++) if (inputs[prior].name === name) throw new ValidationError(`Input ${JSON.stringify(name)} appears twice.`);
     checkShape(input);
     const tensor = tensorByName.get(name);
     const feature = tensor ? undefined : featureByName.get(name);
-    if (!tensor && !feature) throw new ValidationError(`Unknown input ${JSON.stringify(name)}: ${expected()}.`);
+    if (!tensor && !feature) throw new ValidationError(`Unknown input ${JSON.stringify(name)}: ${expectedInputs(signature, tensors)}.`);
     const type = tensor ? tensor.type : feature!.type;
     const width = tensor ? tensor.features.length : 1;
     const wanted = type === 'string' ? 'BYTES' : 'FP32';
@@ -226,22 +268,32 @@ export function requestToRows(request: Pick<V2InferRequest, 'inputs'>, signature
       }
     }
     const features = tensor ? tensor.features : [name];
-    features.forEach((f, column) => {
-      const prior = sources.get(f);
-      if (prior) throw new ValidationError(`Feature ${JSON.stringify(f)} is given twice (inputs ${JSON.stringify(prior.input)} and ${JSON.stringify(name)}).`);
-      sources.set(f, { input: name, values, width, column, type });
-    });
+    for (let column = 0; column < features.length; column++) {
+      const j = featureIndex.get(features[column])!;
+      if (inputOf[j] !== undefined) throw new ValidationError(`Feature ${JSON.stringify(features[column])} is given twice (inputs ${JSON.stringify(inputOf[j])} and ${JSON.stringify(name)}).`);
+      inputOf[j] = name;
+      valuesOf[j] = values;
+      columnOf[j] = column;
+      strideOf[j] = width;
+    }
   }
-  const missing = signature.features.filter((f) => !sources.has(f.name)).map((f) => f.name);
-  if (missing.length > 0) throw new ValidationError(`Missing input for feature${missing.length > 1 ? 's' : ''} ${missing.map((m) => JSON.stringify(m)).join(', ')}; ${expected()}.`);
+  const missing = signature.features.filter((f, j) => inputOf[j] === undefined).map((f) => f.name);
+  if (missing.length > 0) throw new ValidationError(`Missing input for feature${missing.length > 1 ? 's' : ''} ${missing.map((m) => JSON.stringify(m)).join(', ')}; ${expectedInputs(signature, tensors)}.`);
   const rows: FeatureRow[] = new Array(n!);
-  const ordered = signature.features.map((f) => [f.name, sources.get(f.name)!] as const);
-  for (let i = 0; i < n!; i++) {
-    const row: FeatureRow = {};
-    for (const [f, s] of ordered) row[f] = s.values[i * s.width + s.column] as number | string | null;
-    rows[i] = row;
+  // Row i of feature j sits at at[j] = its column + i * its input's width; `at` walks down the rows.
+  const at = columnOf;
+  const matrix = allFloat ? new Float32Array(n! * k) : undefined;
+  for (let i = 0, o = 0; i < n!; i++) {
+    rows[i] = makeRow(valuesOf, at);
+    for (let j = 0; j < k; j++, o++) {
+      if (matrix) {
+        const v = valuesOf[j][at[j]] as number | null;
+        matrix[o] = v === null ? Number.NaN : v;
+      }
+      at[j] += strideOf[j];
+    }
   }
-  return rows;
+  return matrix ? { rows, matrix } : { rows };
 }
 
 /** The outputs an infer request gets: `selected` (checked: unknown names are a ValidationError), else all. */
@@ -262,15 +314,15 @@ export function checkOutputSelection(signature: ModelSignature, selected?: strin
 export function predictionsToOutputs(predictions: Prediction[], signature: ModelSignature, outputs: V2TensorMetadata[], selected?: string[]): V2ResponseOutput[] {
   const n = predictions.length;
   const { label, probabilities } = signature.outputs;
-  const classes = signature.classes.map(String);
-  const meta = new Map(outputs.map((o) => [o.name, o]));
+  const classes = signatureLookups(signature).classes;
+  const c = classes.length;
   return checkOutputSelection(signature, selected).map((name): V2ResponseOutput => {
+    const m = outputs.find((o) => o.name === name);
     if (name === probabilities) {
-      const data = new Array<number>(n * classes.length);
-      predictions.forEach((p, i) => classes.forEach((c, k) => (data[i * classes.length + k] = p.probabilities[c])));
-      return { name, datatype: meta.get(name)?.datatype ?? 'FP32', shape: [n, classes.length], data };
+      const data = new Array<number>(n * c);
+      for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) data[i * c + k] = predictions[i].probabilities[classes[k]];
+      return { name, datatype: m?.datatype ?? 'FP32', shape: [n, c], data };
     }
-    const m = meta.get(name);
     const datatype = m?.datatype ?? (predictions.some((p) => typeof p.label === 'string') ? 'BYTES' : 'INT64');
     const shape = m && m.shape.length === 2 ? [n, m.shape[1] === -1 ? 1 : m.shape[1]] : [n];
     return { name, datatype, shape, data: predictions.map((p) => p.label) };

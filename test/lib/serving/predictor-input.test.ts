@@ -10,6 +10,11 @@ describe('rowsToMatrix', () => {
     expect(Array.from(X)).toEqual([1, Number.NaN, -3, 2.5]);
   });
 
+  it('reads features whose names need quoting', () => {
+    const odd = { signature: { features: [{ name: 'x"\\ y', type: 'float' }, { name: '0', type: 'float' }] } as unknown as ModelSignature };
+    expect(Array.from(rowsToMatrix([{ '0': 2, 'x"\\ y': 1 }], odd))).toEqual([1, 2]);
+  });
+
   it('names every problem with its row, as the column path does', () => {
     const rows = [{ a: 1, b: 2 }, { a: 1, b: 2, c: 3 }, { a: 'x', b: Infinity }, { b: 1 }] as never[];
     const error = (f: () => unknown) => {

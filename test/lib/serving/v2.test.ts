@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lib/errors.js';
 import type { ModelSignature } from '../../../lib/training/types.js';
-import { checkOutputSelection, datatypeFromOrt, flattenTensorData, predictionsToOutputs, requestToRows, tensorMetadata, V2_MAX_ROWS } from '../../../lib/serving/v2.js';
+import { rowsToMatrix } from '../../../lib/serving/predictor.js';
+import { checkOutputSelection, datatypeFromOrt, flattenTensorData, predictionsToOutputs, readInferRequest, requestToRows, tensorMetadata, V2_MAX_ROWS } from '../../../lib/serving/v2.js';
 
 // Two numeric features packed in `features`, one categorical column in its own string tensor.
 const mixed: ModelSignature = {
@@ -118,6 +119,31 @@ describe('requestToRows', () => {
       { a: 7, b: 0.5, region: 's' },
       { a: 8, b: 1.5, region: 'n' },
     ]);
+  });
+
+  it('gives an all-float signature the input matrix the predictor would build from the rows, and keys a row with an odd feature name', () => {
+    const floats: ModelSignature = {
+      inputName: 'features',
+      features: [{ name: 'a', type: 'float' }, { name: 'b"\\ c', type: 'float' }, { name: 'd', type: 'float' }],
+      outputs: { label: 'label', probabilities: 'probabilities' },
+      classes: ['no', 'yes'],
+    };
+    const read = readInferRequest(
+      {
+        inputs: [
+          { name: 'd', shape: [2], datatype: 'FP64', data: [0.1, null] },
+          { name: 'a', shape: [2, 1], datatype: 'FP32', data: [[1], [2]] },
+          { name: 'b"\\ c', shape: [2], datatype: 'FP32', data: [null, 4] },
+        ],
+      },
+      floats,
+    );
+    expect(read.rows).toEqual([
+      { a: 1, 'b"\\ c': null, d: 0.1 },
+      { a: 2, 'b"\\ c': 4, d: null },
+    ]);
+    expect(read.matrix).toEqual(rowsToMatrix(read.rows, { signature: floats }));
+    expect(readInferRequest({ inputs: tensors }, mixed).matrix).toBeUndefined();
   });
 
   it('refuses unknown, missing, duplicated and mistyped inputs with the reason', () => {

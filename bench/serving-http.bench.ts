@@ -5,7 +5,7 @@
 // one row per onnxruntime call). Every run is
 // bounded in time. autocannon runs in a worker thread, the servers on the main thread; the machine's cores are
 // shared by both (and by whatever else runs), equally for every row, so the ratios are the figures to read.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -30,10 +30,25 @@ interface Load {
   p50: number;
   p99: number;
   failed: number;
+  /** CPU time of the servers' thread (this process's main thread) per answered request, in µs; NaN off Linux. */
+  mainUsPerRequest: number;
+}
+
+/** CPU time (user + system) this process's main thread has used, in ms; NaN where /proc is missing. */
+async function mainThreadCpuMs(): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** POSTs `body` to `url` over `connections` keep-alive connections for `seconds` (optionally at `rate` req/s overall). */
 async function load(url: string, body: string, headers: Record<string, string>, connections: number, seconds: number, rate?: number): Promise<Load> {
+  const cpuBefore = await mainThreadCpuMs();
   const r = await autocannon({
     url,
     method: 'POST',
@@ -44,7 +59,8 @@ async function load(url: string, body: string, headers: Record<string, string>, 
     workers: 1,
     ...(rate ? { overallRate: Math.max(1, Math.round(rate)) } : {}),
   });
-  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
+  const cpuMs = (await mainThreadCpuMs()) - cpuBefore;
+  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts, mainUsPerRequest: (1000 * cpuMs) / Math.max(1, r.requests.total) };
 }
 
 async function main(): Promise<void> {
@@ -103,10 +119,10 @@ async function main(): Promise<void> {
     const lines = [
       `## Online scoring over HTTP (${TREES}-tree GBDT, ${FEATURES} features, 1 row per request)`,
       '',
-      `autocannon, ${SECONDS} s per cell after a 1 s warm-up, keep-alive, loopback; autocannon in a worker thread of the same process. Latencies in whole milliseconds, as autocannon records them.`,
+      `autocannon, ${SECONDS} s per cell after a 1 s warm-up, keep-alive, loopback; autocannon in a worker thread of the same process. Latencies in whole milliseconds, as autocannon records them. The last column is the CPU time the servers\' thread spent per answered request (the bottleneck: the other core runs autocannon, Postgres and the prediction log\'s writer thread); unlike requests/s it hardly moves with other load on the machine.`,
       '',
-      '| route | concurrency | requests/s | p50 | p99 | vs bare route |',
-      '|---|---|---|---|---|---|',
+      '| route | concurrency | requests/s | p50 | p99 | vs bare route | server thread CPU per request |',
+      '|---|---|---|---|---|---|---|',
     ];
     const peak = new Map<string, number>();
     for (const concurrency of [1, 16, 64]) {
@@ -117,7 +133,7 @@ async function main(): Promise<void> {
         if (t.url.endsWith('/bare')) reference = r.rps;
         peak.set(t.name, Math.max(peak.get(t.name) ?? 0, r.rps));
         const failed = r.failed ? ` (${r.failed} failed)` : '';
-        lines.push(`| ${t.name} | ${concurrency} | ${r.rps.toFixed(0)}${failed} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${(r.rps / reference).toFixed(2)}× |`);
+        lines.push(`| ${t.name} | ${concurrency} | ${r.rps.toFixed(0)}${failed} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${(r.rps / reference).toFixed(2)}× | ${r.mainUsPerRequest.toFixed(0)} µs |`);
       }
     }
 

@@ -12,6 +12,16 @@ function controlledReads() {
 
 const flush = () => new Promise((r) => setImmediate(r));
 
+/** A cache with TTL 1000 whose key 'k' was read (answer 1) at time 0. */
+async function primed() {
+  const cache = new RefreshingCache<string, number>(1000);
+  const { read, pending } = controlledReads();
+  const first = cache.get('k', read);
+  pending[0].resolve(1);
+  await first;
+  return { cache, read, pending };
+}
+
 describe('RefreshingCache', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
@@ -33,11 +43,7 @@ describe('RefreshingCache', () => {
   });
 
   it('past half the TTL answers at once with the cached value while one background read replaces it', async () => {
-    const cache = new RefreshingCache<string, number>(1000);
-    const { read, pending } = controlledReads();
-    const first = cache.get('k', read);
-    pending[0].resolve(1);
-    await first;
+    const { cache, read, pending } = await primed();
     vi.setSystemTime(600);
     expect(await cache.get('k', read)).toBe(1);
     expect(await cache.get('k', read)).toBe(1);
@@ -55,11 +61,7 @@ describe('RefreshingCache', () => {
   });
 
   it('never answers past the TTL: callers then wait for a fresh read', async () => {
-    const cache = new RefreshingCache<string, number>(1000);
-    const { read, pending } = controlledReads();
-    const first = cache.get('k', read);
-    pending[0].resolve(1);
-    await first;
+    const { cache, read, pending } = await primed();
     vi.setSystemTime(1000);
     const late = cache.get('k', read);
     let answered = false;
@@ -90,11 +92,7 @@ describe('RefreshingCache', () => {
   });
 
   it('drops a deleted key at once, and a refresh in flight for it does not bring the old answer back', async () => {
-    const cache = new RefreshingCache<string, number>(1000);
-    const { read, pending } = controlledReads();
-    const first = cache.get('k', read);
-    pending[0].resolve(1);
-    await first;
+    const { cache, read, pending } = await primed();
     vi.setSystemTime(600);
     await cache.get('k', read);
     cache.delete('k');

@@ -60,27 +60,53 @@ interface Batch {
   retry?: boolean;
 }
 
-export class LogBatches {
+/** Sends one binary COPY payload into `table`; resolves once the server has taken all of it. */
+async function copyIn(client: pg.PoolClient, table: string, payload: Buffer): Promise<void> {
+  const copy = client.query(copyFrom(`copy ${table} (${COLUMNS}) from stdin with (format binary)`));
+  await new Promise<void>((resolve, reject) => {
+    copy.once('finish', resolve);
+    copy.once('error', reject);
+    copy.end(payload);
+  });
+}
+
+export interface LogWriterOptions {
+  method: WriteMethod;
+  /** Rows per write. */
+  batchSize: number;
+  /** How often queued rows are written even when no batch is full. */
+  flushIntervalMs: number;
+}
+
+export interface LogWriterEvents {
+  /** Rows committed to Postgres. */
+  written(rows: number): void;
+  /** Rows that could not be encoded and were left out. */
+  dropped(rows: number, err: unknown): void;
+  /** A write failed; its rows stay queued for the next attempt. */
+  failed(err: unknown): void;
+}
+
+/**
+ * Queued rows in batches of up to `batchSize`, written in order one write at a time: when a batch fills, on a
+ * timer, and on `flush()`.
+ */
+export class LogWriter {
   private readonly batches: Batch[] = [];
-  private queued = 0;
+  private flushing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly db: LogDb,
-    private readonly options: { method: WriteMethod; batchSize: number },
-  ) {}
-
-  /** Rows held, not yet written. */
-  get rows(): number {
-    return this.queued;
+    private readonly options: LogWriterOptions,
+    private readonly events: LogWriterEvents,
+  ) {
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.timer.unref();
   }
 
-  /** True when a full batch waits to be written. */
-  get full(): boolean {
-    return this.batches.length > 1 || this.batches[0]?.sealed !== undefined;
-  }
-
-  /** Queues rows. A row that cannot be encoded is left out (and the first such error returned); the others go on. */
-  add(records: readonly PredictionRecord[]): { dropped: number; error?: unknown } {
+  /** Queues rows. A row that cannot be encoded is left out and reported; the others go on. */
+  add(records: readonly PredictionRecord[]): void {
     let dropped = 0;
     let error: unknown;
     for (const r of records) {
@@ -101,10 +127,30 @@ export class LogBatches {
         }
       } else open.records!.push(r);
       open.rows++;
-      this.queued++;
       if (open.rows >= this.options.batchSize) this.seal(open);
     }
-    return { dropped, error };
+    if (dropped > 0) this.events.dropped(dropped, error);
+    // A full batch waits: write it now rather than at the next tick.
+    if (this.batches.length > 1 || this.batches[0]?.sealed) void this.flush();
+  }
+
+  /**
+   * Writes every queued batch in order (and what arrives meanwhile), stopping at the first failure. Concurrent
+   * calls share one pass; failures are reported, not thrown.
+   */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.batches.length === 0) return Promise.resolve();
+    this.flushing = this.writeAll()
+      .catch((err: unknown) => this.events.failed(err))
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    return this.flushing;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 
   private seal(batch: Batch): void {
@@ -113,8 +159,7 @@ export class LogBatches {
     batch.records = undefined;
   }
 
-  /** Writes every queued batch in order, calling `onWritten` after each; stops at (and throws) the first failure. */
-  async writeAll(onWritten: (rows: number) => void): Promise<void> {
+  private async writeAll(): Promise<void> {
     while (this.batches.length > 0) {
       const batch = this.batches[0];
       this.seal(batch);
@@ -125,8 +170,7 @@ export class LogBatches {
         throw err;
       }
       this.batches.shift();
-      this.queued -= batch.rows;
-      onWritten(batch.rows);
+      this.events.written(batch.rows);
     }
   }
 
@@ -157,76 +201,5 @@ export class LogBatches {
       client.release(err as Error);
       throw err;
     }
-  }
-}
-
-/** Sends one binary COPY payload into `table`; resolves once the server has taken all of it. */
-async function copyIn(client: pg.PoolClient, table: string, payload: Buffer): Promise<void> {
-  const copy = client.query(copyFrom(`copy ${table} (${COLUMNS}) from stdin with (format binary)`));
-  await new Promise<void>((resolve, reject) => {
-    copy.once('finish', resolve);
-    copy.once('error', reject);
-    copy.end(payload);
-  });
-}
-
-export interface LogWriterOptions {
-  method: WriteMethod;
-  /** Rows per write. */
-  batchSize: number;
-  /** How often queued rows are written even when no batch is full. */
-  flushIntervalMs: number;
-}
-
-export interface LogWriterEvents {
-  /** Rows committed to Postgres. */
-  written(rows: number): void;
-  /** Rows that could not be encoded and were left out. */
-  dropped(rows: number, err: unknown): void;
-  /** A write failed; its rows stay queued for the next attempt. */
-  failed(err: unknown): void;
-}
-
-/** Batches written one write at a time: when a batch fills, on a timer, and on `flush()`. */
-export class LogWriter {
-  private readonly batches: LogBatches;
-  private flushing: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    db: LogDb,
-    options: LogWriterOptions,
-    private readonly events: LogWriterEvents,
-  ) {
-    this.batches = new LogBatches(db, options);
-    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
-    this.timer.unref();
-  }
-
-  get rows(): number {
-    return this.batches.rows;
-  }
-
-  add(records: readonly PredictionRecord[]): void {
-    const { dropped, error } = this.batches.add(records);
-    if (dropped > 0) this.events.dropped(dropped, error);
-    if (this.batches.full) void this.flush();
-  }
-
-  /** Writes everything queued so far (and what arrives meanwhile). Concurrent calls share one pass; failures are reported, not thrown. */
-  flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if (this.batches.rows === 0) return Promise.resolve();
-    this.flushing = this.batches
-      .writeAll((rows) => this.events.written(rows))
-      .catch((err: unknown) => this.events.failed(err))
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    return this.flushing;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
   }
 }

@@ -99,8 +99,6 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   // Tensor metadata per model bytes (sha256): derived once from the loaded session.
   const metadataCache = new Map<string, Promise<{ inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] }>>();
-  // The same, once derived: infer reads it without awaiting (a promise hop per request).
-  const derived = new Map<string, { inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] }>();
   const tensorsOf = (version: ModelVersion) => {
     let m = metadataCache.get(version.sha256);
     if (!m) {
@@ -110,10 +108,7 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
           outputs: session.outputMetadata.map((x) => ({ ...x })),
         }),
       );
-      m.then(
-        (tensors) => derived.set(version.sha256, tensors),
-        () => metadataCache.delete(version.sha256),
-      );
+      void m.catch(() => metadataCache.delete(version.sha256));
       metadataCache.set(version.sha256, m);
     }
     return m;
@@ -183,7 +178,7 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     checkOutputSelection(target.version.signature, selected);
     const served = await app.serving.serve(target, rows, { matrix });
     const answered = served.version === target.version.version ? target.version : await app.predictor.version(name, served.version);
-    const { outputs } = derived.get(answered.sha256) ?? (await tensorsOf(answered));
+    const { outputs } = await tensorsOf(answered);
     return {
       model_name: name,
       model_version: String(served.version),

@@ -219,13 +219,9 @@ export interface InferInput {
  * model's tensors (by name, shape [N, width]) or a single feature (by feature name, shape [N] or [N, 1]),
  * so columnar clients can send one tensor per column. Float features take FP16/FP32/FP64 numbers or null
  * (missing), string features BYTES strings or null. Every input must agree on N (1..V2_MAX_ROWS); wrong
- * names, shapes, datatypes, values and missing features are ValidationErrors naming the input.
+ * names, shapes, datatypes, values and missing features are ValidationErrors naming the input. For an
+ * all-float signature the same values come back as the input matrix too, read from the tensors directly.
  */
-export function requestToRows(request: Pick<V2InferRequest, 'inputs'>, signature: ModelSignature): FeatureRow[] {
-  return readInferRequest(request, signature).rows;
-}
-
-/** {@link requestToRows}, plus the input matrix of an all-float signature, read from the tensors directly. */
 export function readInferRequest(request: Pick<V2InferRequest, 'inputs'>, signature: ModelSignature): InferInput {
   const { tensors, tensorByName, featureByName, featureIndex, makeRow, allFloat } = signatureLookups(signature);
   const k = signature.features.length;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lib/errors.js';
 import type { ModelSignature } from '../../../lib/training/types.js';
 import { rowsToMatrix } from '../../../lib/serving/predictor.js';
-import { checkOutputSelection, datatypeFromOrt, flattenTensorData, predictionsToOutputs, readInferRequest, requestToRows, tensorMetadata, V2_MAX_ROWS } from '../../../lib/serving/v2.js';
+import { checkOutputSelection, datatypeFromOrt, flattenTensorData, predictionsToOutputs, readInferRequest, tensorMetadata, V2_MAX_ROWS } from '../../../lib/serving/v2.js';
 
 // Two numeric features packed in `features`, one categorical column in its own string tensor.
 const mixed: ModelSignature = {
@@ -91,7 +91,9 @@ describe('flattenTensorData', () => {
   });
 });
 
-describe('requestToRows', () => {
+const requestToRows = (...args: Parameters<typeof readInferRequest>) => readInferRequest(...args).rows;
+
+describe('readInferRequest: rows', () => {
   const tensors = [
     { name: 'features', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, null] },
     { name: 'region', shape: [2, 1], datatype: 'BYTES', data: [['n'], [null]] },

@@ -44,11 +44,10 @@ function columnsOf(profile: TrainingProfile): Column[] {
   ];
 }
 
-/** A statement over the window: `$1`..`$4` are the window, `param` adds the rest. */
-function statement(spec: WindowSpec): Statement & { param: (v: unknown) => string } {
+/** Parameters of a statement over the window: `$1`..`$4` are the window, `param` adds the rest. */
+function parameters(spec: WindowSpec): { values: unknown[]; param: (v: unknown) => string } {
   const values: unknown[] = [spec.modelName, spec.version, spec.start, spec.end];
   return {
-    text: '',
     values,
     param: (v) => {
       values.push(v);
@@ -79,6 +78,8 @@ export interface WindowQueries {
   /** Per categorical column: rows `(key, n)`, key null for the missing count. */
   categories: Array<Statement & { column: number }>;
   columns: Column[];
+  /** The base `bins` writes its counts in, which decoding them must use too. */
+  base: bigint;
 }
 
 /**
@@ -96,7 +97,7 @@ export function windowAggregateQueries(profile: TrainingProfile, spec: WindowSpe
   const columns = columnsOf(profile);
   const base = BigInt(windowRows) + 1n;
 
-  const bins = statement(spec);
+  const bins = parameters(spec);
   const maxBins = Math.max(1, ...columns.map((c) => (c.profile.kind === 'numeric' ? c.profile.binEdges.length + 1 : 1)));
   const powers = bins.param(Array.from({ length: maxBins }, (_, k) => (base ** BigInt(k)).toString()));
   const binSums = columns.flatMap((c, i) => {
@@ -106,30 +107,30 @@ export function windowAggregateQueries(profile: TrainingProfile, spec: WindowSpe
     const bucket = c.profile.binEdges.length > 0 ? `width_bucket(${value}, ${bins.param(c.profile.binEdges)}::float8[])` : `case when ${value} is not null then 0 end`;
     return [`sum((${powers}::numeric[])[${bucket} + 1]) as b${i}`];
   });
-  bins.text = `select count(*) as n${binSums.map((s) => `, ${s}`).join('')} from predictions where ${WINDOW}`;
+  const binsText = `select count(*) as n${binSums.map((s) => `, ${s}`).join('')} from predictions where ${WINDOW}`;
 
   // percentile_cont cannot be split across workers, but the sample's values can be read there: the CTE's
   // scan runs in parallel and the leader only sorts the (at most ~SKETCH_SAMPLE_ROWS) sampled values.
-  const sketch = statement(spec);
+  const sketch = parameters(spec);
   const sample = windowRows > SKETCH_SAMPLE_ROWS ? ` and (hashtext(id::text) & 65535) < ${sketch.param(Math.ceil((65536 * SKETCH_SAMPLE_ROWS) / windowRows))}` : '';
   const sketched = columns.flatMap((c, i) => (c.profile.kind === 'numeric' && c.profile.quantiles.length > 0 ? [{ c, i, levels: c.profile.quantiles.length }] : []));
   const sampleValues = sketched.map(({ c, i }) => `${numberOf(c, sketch.param)} as v${i}`);
   const percentiles = sketched.map(({ i, levels }) => `percentile_cont(${sketch.param(quantileLevels(levels))}::float8[]) within group (order by v${i}) as s${i}`);
-  sketch.text = `with sample as materialized (select ${sampleValues.join(', ')} from predictions where ${WINDOW}${sample}) select ${percentiles.join(', ')} from sample`;
+  const sketchText = `with sample as materialized (select ${sampleValues.join(', ')} from predictions where ${WINDOW}${sample}) select ${percentiles.join(', ')} from sample`;
 
   const categories = columns.flatMap((c, i) => {
     if (c.profile.kind !== 'categorical') return [];
-    const s = statement(spec);
+    const s = parameters(spec);
     // #>> '{}' is the text of any scalar (strings unquoted, numbers and booleans as written), null for json null.
-    s.text = `select (${jsonOf(c, s.param)}) #>> '{}' as key, count(*) as n from predictions where ${WINDOW} group by 1`;
-    return [{ text: s.text, values: s.values, column: i }];
+    return [{ text: `select (${jsonOf(c, s.param)}) #>> '{}' as key, count(*) as n from predictions where ${WINDOW} group by 1`, values: s.values, column: i }];
   });
 
   return {
-    bins: { text: bins.text, values: bins.values },
-    sketches: sketched.length > 0 ? { text: sketch.text, values: sketch.values } : null,
+    bins: { text: binsText, values: bins.values },
+    sketches: sketched.length > 0 ? { text: sketchText, values: sketch.values } : null,
     categories,
     columns,
+    base,
   };
 }
 
@@ -158,10 +159,9 @@ export async function aggregateWindowInSql(db: Db, profile: TrainingProfile, spe
     // JIT compiles every per-column expression in every parallel worker: seconds of compiling for a
     // query that runs in about as long without it (measured, docs/monitoring.md).
     await client.query('set local jit = off');
-    const count = await client.query<{ n: string }>(`select count(*) as n from predictions where ${WINDOW}`, [spec.modelName, spec.version, spec.start, spec.end]);
+    const count = await client.query<{ n: string }>(`select count(*) as n from predictions where ${WINDOW}`, parameters(spec).values);
     const rows = Number(count.rows[0].n);
     const queries = windowAggregateQueries(profile, spec, rows);
-    const base = BigInt(rows) + 1n;
     const binRow = (await client.query<Record<string, string | null>>(queries.bins.text, queries.bins.values)).rows[0];
     const sketchRow = queries.sketches ? (await client.query<Record<string, number[] | null>>(queries.sketches.text, queries.sketches.values)).rows[0] : {};
     const features: Record<string, FeatureWindowAggregate> = {};
@@ -169,7 +169,7 @@ export async function aggregateWindowInSql(db: Db, profile: TrainingProfile, spe
     for (const [i, c] of queries.columns.entries()) {
       let aggregate: FeatureWindowAggregate;
       if (c.profile.kind === 'numeric') {
-        const binCounts = decodeBins(binRow[`b${i}`], base, c.profile.binEdges.length + 1);
+        const binCounts = decodeBins(binRow[`b${i}`], queries.base, c.profile.binEdges.length + 1);
         const sketch = sketchRow[`s${i}`];
         aggregate = { kind: 'numeric', missingCount: rows - binCounts.reduce((a, b) => a + b, 0), binCounts, quantiles: sketch ? sketch.map(Number) : null };
       } else {

@@ -96,9 +96,10 @@ const regression: Objective = {
   gradients(scores, y, grad, hess) {
     let sum = 0;
     for (let i = 0; i < y.length; i++) {
-      grad[i] = scores[i] - y[i];
+      const d = scores[i] - y[i];
+      grad[i] = d;
       hess[i] = 1;
-      sum += (scores[i] - y[i]) ** 2;
+      sum += d ** 2;
     }
     return sum / y.length;
   },

@@ -1,4 +1,4 @@
-// Worker-thread bootstrap: loads the TypeScript entry through tsx, whatever loader (or none) the parent runs under.
+// Worker-thread bootstrap (see ts-thread.ts): loads the TypeScript entry through tsx, whatever loader (or none) the parent runs under.
 import { workerData } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 

@@ -4,7 +4,8 @@
 // time, which keeps encoding and socket writes off the request path. On the embedded PGlite (in this process
 // anyway, and without COPY FROM STDIN) they are written here by INSERT. The queue is bounded across both
 // threads: when it is full the caller sheds load instead of dropping rows or growing memory.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsThread } from '../runtime/ts-thread.js';
 import type { Db } from '../storage/db.js';
 import { LogWriter, type LogWriterEvents, type PredictionRecord, type WriteMethod } from './log-batches.js';
 import type { FromLogThread, LogThreadData, ToLogThread } from './log-writer-thread.js';
@@ -94,8 +95,7 @@ export class PredictionLog {
   }
 }
 
-const BOOT = new URL('../runtime/thread-boot.mjs', import.meta.url);
-const ENTRY = new URL('./log-writer-thread.ts', import.meta.url).href;
+const ENTRY = new URL('./log-writer-thread.ts', import.meta.url);
 /** Rows handed over in one message at most, and how long the first of them waits for company. */
 const HANDOFF_ROWS = 256;
 const HANDOFF_MS = 5;
@@ -141,7 +141,7 @@ class ThreadSink implements LogSink {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(BOOT, { workerData: { entry: ENTRY, ...this.data } });
+    const worker = startTsThread(ENTRY, { ...this.data });
     // Like the flush timer it replaces, the thread alone does not keep the process alive; close() ends it.
     worker.unref();
     worker.on('message', (m: FromLogThread) => {

@@ -1,12 +1,11 @@
 // Runs CPU-heavy fit jobs in a worker thread, so the activity worker's event loop keeps heartbeating and polling.
 // Aborting the signal terminates the thread at once (cancellation reaches the middle of an iteration).
-import { Worker } from 'node:worker_threads';
 import * as errors from '../errors.js';
+import { startTsThread } from '../runtime/ts-thread.js';
 import type { FittedPipeline } from './fit.js';
 import type { FitMessage, FitRunner } from './jobs.js';
 
-const BOOT = new URL('../runtime/thread-boot.mjs', import.meta.url);
-const ENTRY = new URL('./thread-entry.ts', import.meta.url).href;
+const ENTRY = new URL('./thread-entry.ts', import.meta.url);
 
 /** Rebuilds a domain error thrown in the thread, so failure mapping (non-retryable types) still applies. */
 function revive(name: string, message: string): Error {
@@ -29,7 +28,7 @@ export function liveFitThreads(): number {
 export const threadRunner: FitRunner = (job, opts) =>
   new Promise<FittedPipeline[]>((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error('aborted'));
-    const worker = new Worker(BOOT, { workerData: { entry: ENTRY } });
+    const worker = startTsThread(ENTRY);
     live++;
     worker.once('exit', () => live--);
     let settled = false;

@@ -131,9 +131,10 @@ export function concatColumns(signature: ModelVersion['signature'], parts: Array
 
 /**
  * One request's rows as the batcher carries them: for an all-float signature a row-major matrix (one typed array
- * per request, joined with one copy per request), else feature columns.
+ * per request, joined with one copy per request), else feature columns; with the version they are for (every request
+ * under one batcher key names the same one).
  */
-export type BatchInput = { matrix: Float32Array } | { columns: InputColumns };
+export type BatchInput = { version: ModelVersion } & ({ matrix: Float32Array } | { columns: InputColumns });
 
 const allFloat = (signature: ModelVersion['signature']): boolean => signature.features.every((f) => f.type !== 'string');
 
@@ -173,7 +174,6 @@ export class Predictor {
   private readonly sessions = new Map<string, Promise<Session>>();
   // Versions are immutable once registered, so their metadata is cached by `model@version`.
   private readonly versions = new Map<string, Promise<ModelVersion>>();
-  private readonly batchVersions = new Map<string, ModelVersion>();
   // Alias answers, kept briefly: a lookup per request costs a Postgres round trip on the hot path.
   private readonly aliases: RefreshingCache<string, ModelVersion>;
   private readonly unsubscribe: () => void;
@@ -183,7 +183,7 @@ export class Predictor {
     private readonly deps: { db: Db; artifacts: ArtifactStore },
     options: Partial<PredictorOptions> = {},
   ) {
-    this.batcher = new MicroBatcher((key, parts, total) => this.runBatch(key, parts, total), options.batch ?? DEFAULT_BATCH_OPTIONS);
+    this.batcher = new MicroBatcher((_key, parts, total) => this.runBatch(parts, total), options.batch ?? DEFAULT_BATCH_OPTIONS);
     this.aliases = new RefreshingCache(options.aliasTtlMs ?? ALIAS_TTL_MS);
     // Moves made in this process (release workflows, the registry API) apply at once.
     this.unsubscribe = onAliasMoved((modelName, alias) => this.aliases.delete(`${modelName}@${alias}`));
@@ -245,15 +245,13 @@ export class Predictor {
    * `matrix`: the rows as this version's input matrix, when the caller has validated and built it already.
    */
   async score(version: ModelVersion, rows: FeatureRow[], matrix?: Float32Array): Promise<Prediction[]> {
-    const input: BatchInput = matrix ? { matrix } : allFloat(version.signature) ? { matrix: rowsToMatrix(rows, version) } : { columns: rowsToColumns(rows, version) };
+    const input: BatchInput = matrix ? { version, matrix } : allFloat(version.signature) ? { version, matrix: rowsToMatrix(rows, version) } : { version, columns: rowsToColumns(rows, version) };
     await this.load(version);
-    const key = `${version.modelName}@${version.version}`;
-    this.batchVersions.set(key, version);
-    return this.batcher.submit(key, input, rows.length);
+    return this.batcher.submit(`${version.modelName}@${version.version}`, input, rows.length);
   }
 
-  private async runBatch(key: string, parts: Array<{ input: BatchInput; n: number }>, total: number): Promise<Prediction[]> {
-    const version = this.batchVersions.get(key)!;
+  private async runBatch(parts: Array<{ input: BatchInput; n: number }>, total: number): Promise<Prediction[]> {
+    const { version } = parts[0].input;
     const session = await this.load(version);
     const { labels, probabilities } = await scoreBatch(session, version.signature, parts, total);
     const classes = version.signature.classes.map(String);

@@ -83,7 +83,8 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   const realPostgres = await supportsCopyFromStdin(deps.db);
   const predictionLog = new PredictionLog(deps.db, {
     method: realPostgres ? 'copy' : 'insert',
-    onError: (err) => app.log.error({ err }, 'prediction log write failed; rows stay queued'),
+    // A failed write keeps its rows queued for the next attempt; rows Postgres refuses are left out (the error says which).
+    onError: (err) => app.log.error({ err }, 'prediction log: a write failed or rows were left out'),
   });
   app.decorate('predictionLog', predictionLog);
   const metrics = createServingMetrics(() => predictionLog.depth);

@@ -6,6 +6,7 @@ import type { FeatureValue, OnlineFeatures } from '../features/online.js';
 import type { OnlineStore } from '../features/online-store.js';
 import type { ModelSignature } from '../training/types.js';
 import type { FeatureRow } from './predictor.js';
+import { isStorableText, STORABLE_TEXT } from '../util/storable-text.js';
 import type { EntityView } from './serving-config.js';
 
 export type OnMissing = 'impute' | 'reject';
@@ -27,9 +28,13 @@ export interface FilledRows {
 function entityIdOf(row: FeatureRow, view: EntityView, i: number): string | undefined {
   const v = row[view.joinKey];
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' && v.length > 0) return v;
   if (typeof v === 'number' && Number.isInteger(v)) return String(v);
-  throw new ValidationError(`row ${i}: ${view.joinKey} names an entity of feature view ${view.name} and must be a non-empty string or an integer (got ${JSON.stringify(v)}).`);
+  if (typeof v !== 'string' || v.length === 0) {
+    throw new ValidationError(`row ${i}: ${view.joinKey} names an entity of feature view ${view.name} and must be a non-empty string or an integer (got ${JSON.stringify(v)}).`);
+  }
+  // No stored entity has such an id, and the online store's Postgres lookup would fail on it (a 500, not a 400).
+  if (!isStorableText(v)) throw new ValidationError(`row ${i}: ${view.joinKey} names an entity of feature view ${view.name} and must be ${STORABLE_TEXT}.`);
+  return v;
 }
 
 /** A stored value as the signature's feature type takes it. */

@@ -4,9 +4,12 @@
 // A batch whose write failed stays first in line. Its retry cannot know whether the failed attempt committed (the
 // connection may have dropped after the server took it), so the retry merges: COPY into a temporary table, then
 // insert what is not there yet. A plain COPY retry would hit its own rows' keys forever.
+// A batch Postgres refuses for a value in it (a data error) would fail the same way on every retry and hold up
+// every row behind it, so it is split in halves, each written on its own, until the refused rows are alone;
+// those are dropped and reported.
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CopyBinaryWriter } from '../storage/binary-copy.js';
+import { CopyBinaryWriter, splitCopyPayload } from '../storage/binary-copy.js';
 
 export interface PredictionRecord {
   id: string;
@@ -60,6 +63,23 @@ interface Batch {
   retry?: boolean;
 }
 
+/** SQLSTATE class 22 (data_exception): Postgres refused a value, so the same rows fail again on every attempt. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
+/** A sealed batch in two, each to be written (merging: nothing is known of earlier attempts) on its own. */
+function halves(batch: Batch): [Batch, Batch] {
+  const sealed = batch.sealed!;
+  const n = batch.rows >> 1;
+  const [a, b] = Buffer.isBuffer(sealed) ? splitCopyPayload(sealed, n) : [sealed.slice(0, n), sealed.slice(n)];
+  return [
+    { rows: n, sealed: a, retry: true },
+    { rows: batch.rows - n, sealed: b, retry: true },
+  ];
+}
+
 /** Sends one binary COPY payload into `table`; resolves once the server has taken all of it. */
 async function copyIn(client: pg.PoolClient, table: string, payload: Buffer): Promise<void> {
   const copy = client.query(copyFrom(`copy ${table} (${COLUMNS}) from stdin with (format binary)`));
@@ -81,7 +101,7 @@ export interface LogWriterOptions {
 export interface LogWriterEvents {
   /** Rows committed to Postgres. */
   written(rows: number): void;
-  /** Rows that could not be encoded and were left out. */
+  /** Rows left out: they could not be encoded, or Postgres refused a value in them. */
   dropped(rows: number, err: unknown): void;
   /** A write failed; its rows stay queued for the next attempt. */
   failed(err: unknown): void;
@@ -135,8 +155,8 @@ export class LogWriter {
   }
 
   /**
-   * Writes every queued batch in order (and what arrives meanwhile), stopping at the first failure. Concurrent
-   * calls share one pass; failures are reported, not thrown.
+   * Writes every queued batch in order (and what arrives meanwhile), stopping at the first failure other than a
+   * refused value. Concurrent calls share one pass; failures are reported, not thrown.
    */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
@@ -167,7 +187,13 @@ export class LogWriter {
         await this.write(batch.sealed!, batch.retry === true);
       } catch (err) {
         batch.retry = true;
-        throw err;
+        if (!isDataError(err)) throw err;
+        if (batch.rows > 1) this.batches.splice(0, 1, ...halves(batch));
+        else {
+          this.batches.shift();
+          this.events.dropped(batch.rows, err);
+        }
+        continue;
       }
       this.batches.shift();
       this.events.written(batch.rows);

@@ -8,6 +8,7 @@ import type { ArtifactStore } from '../storage/artifacts.js';
 import type { Db } from '../storage/db.js';
 import { DEFAULT_BATCH_OPTIONS, MicroBatcher, type BatchOptions } from './batcher.js';
 import { RefreshingCache } from '../util/refreshing-cache.js';
+import { isStorableText, STORABLE_TEXT } from '../util/storable-text.js';
 
 /** One row of features: numbers for float features, strings for categorical ones, null for missing. */
 export type FeatureRow = Record<string, number | string | null>;
@@ -79,6 +80,7 @@ export function rowsToMatrix(rows: FeatureRow[], version: Pick<ModelVersion, 'si
 /**
  * Converts JSON rows to feature columns for any signature (float and string features); every problem
  * is reported with its row and column. Unknown categories are allowed: the model scores them as unknown.
+ * Strings Postgres cannot store (U+0000, unpaired surrogates) are not: the prediction log keeps each row's inputs.
  */
 export function rowsToColumns(rows: FeatureRow[], version: Pick<ModelVersion, 'signature'>): InputColumns {
   const features = version.signature.features;
@@ -93,6 +95,7 @@ export function rowsToColumns(rows: FeatureRow[], version: Pick<ModelVersion, 's
       if (v === undefined) problems.push(`row ${i}: missing feature ${JSON.stringify(f.name)} (send null for a missing value)`);
       else if (f.type === 'string') {
         if (v !== null && typeof v !== 'string') problems.push(`row ${i}: feature ${JSON.stringify(f.name)} must be a string or null`);
+        else if (v !== null && !isStorableText(v)) problems.push(`row ${i}: feature ${JSON.stringify(f.name)} must be ${STORABLE_TEXT}`);
         else (columns[f.name] as Array<string | null>)[i] = v;
       } else if (v === null) (columns[f.name] as Float32Array)[i] = Number.NaN;
       else if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`row ${i}: feature ${JSON.stringify(f.name)} must be a finite number or null`);

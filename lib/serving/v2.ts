@@ -4,6 +4,7 @@
 import { ValidationError } from '../errors.js';
 import { signatureInputs, type ModelSignature } from '../training/types.js';
 import type { FeatureRow, Prediction } from './predictor.js';
+import { isStorableText, STORABLE_TEXT } from '../util/storable-text.js';
 
 /** The platform string KServe uses for ONNX models served by onnxruntime. */
 export const V2_PLATFORM = 'onnx_onnxv1';
@@ -218,9 +219,10 @@ export interface InferInput {
  * Turns an infer request's tensors into feature rows for the signature. Each input is either one of the
  * model's tensors (by name, shape [N, width]) or a single feature (by feature name, shape [N] or [N, 1]),
  * so columnar clients can send one tensor per column. Float features take FP16/FP32/FP64 numbers or null
- * (missing), string features BYTES strings or null. Every input must agree on N (1..V2_MAX_ROWS); wrong
- * names, shapes, datatypes, values and missing features are ValidationErrors naming the input. For an
- * all-float signature the same values come back as the input matrix too, read from the tensors directly.
+ * (missing), string features BYTES strings or null; a string with U+0000 or an unpaired surrogate is refused, as
+ * the prediction log could not store it. Every input must agree on N (1..V2_MAX_ROWS); wrong names, shapes,
+ * datatypes, values and missing features are ValidationErrors naming the input. For an all-float signature the
+ * same values come back as the input matrix too, read from the tensors directly.
  */
 export function readInferRequest(request: Pick<V2InferRequest, 'inputs'>, signature: ModelSignature): InferInput {
   const { tensors, tensorByName, featureByName, featureIndex, makeRow, allFloat } = signatureLookups(signature);
@@ -256,14 +258,17 @@ export function readInferRequest(request: Pick<V2InferRequest, 'inputs'>, signat
     if (n !== undefined && rows !== n) throw new ValidationError(`Input ${JSON.stringify(name)} has ${rows} rows but an earlier input has ${n}; every input needs the same batch size.`);
     n = rows;
     const values = flattenTensorData(name, input.shape, input.data);
+    const features = tensor ? tensor.features : [name];
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       const bad = type === 'string' ? v !== null && typeof v !== 'string' : v !== null && (typeof v !== 'number' || !Number.isFinite(v));
       if (bad) {
         throw new ValidationError(`Input ${JSON.stringify(name)}: element ${i} is ${JSON.stringify(v)}; ${type === 'string' ? 'BYTES data must be strings (null for missing)' : 'data must be finite numbers (null for missing)'}.`);
       }
+      if (type === 'string' && v !== null && !isStorableText(v as string)) {
+        throw new ValidationError(`Input ${JSON.stringify(name)}: element ${i} (row ${Math.floor(i / width)}, feature ${JSON.stringify(features[i % width])}) must be ${STORABLE_TEXT}.`);
+      }
     }
-    const features = tensor ? tensor.features : [name];
     for (let column = 0; column < features.length; column++) {
       const j = featureIndex.get(features[column])!;
       if (inputOf[j] !== undefined) throw new ValidationError(`Feature ${JSON.stringify(features[column])} is given twice (inputs ${JSON.stringify(inputOf[j])} and ${JSON.stringify(name)}).`);

@@ -142,3 +142,18 @@ export class CopyBinaryWriter {
     return this.buf.subarray(0, this.at);
   }
 }
+
+/**
+ * A finished payload (header, rows, trailer) cut after its first `rows` rows into two finished payloads. The
+ * cut is found by walking the rows' field lengths, so writers pay nothing for it until a payload must be split.
+ */
+export function splitCopyPayload(payload: Buffer, rows: number): [Buffer, Buffer] {
+  let at = HEADER.length;
+  for (let r = 0; r < rows; r++) {
+    const fields = payload.readInt16BE(at);
+    at += 2;
+    for (let f = 0; f < fields; f++) at += 4 + Math.max(payload.readInt32BE(at), 0);
+  }
+  const trailer = payload.subarray(payload.length - 2);
+  return [Buffer.concat([payload.subarray(0, at), trailer]), Buffer.concat([HEADER, payload.subarray(at)])];
+}

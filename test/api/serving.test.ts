@@ -243,6 +243,10 @@ describe('features from the online store by entity id', () => {
     const bad = await predict({ rows: [{ customer_id: 1.5 }] });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain('customer_id names an entity of feature view');
+    // An id Postgres cannot hold is the client's error, not the online store lookup's 500.
+    const nul = await predict({ rows: [{ customer_id: 'c1\u0000' }] });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error).toContain(`row 0: customer_id names an entity of feature view ${viewName} and must be a string without U+0000 or unpaired UTF-16 surrogates`);
     const served = await predict({ rows: [{ customer_id: 'c1' }] });
     expect(served.status).toBe(200);
     expect((await putConfig(null)).status).toBe(200);

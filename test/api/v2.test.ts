@@ -163,6 +163,40 @@ describe('infer', () => {
     }
   });
 
+  it('refuses a categorical value Postgres could not log (U+0000, an unpaired surrogate) with 400 naming row and feature, by /v1 and /v2', async () => {
+    for (const bad of ['ea\u0000st', '\ud800', 'x\udc00']) {
+      const v1 = await stack.api('POST', `/v1/models/${modelName}/predict`, { rows: [rows[0], { ...rows[1], region: bad }] });
+      expect(v1.status).toBe(400);
+      expect(v1.body.error).toContain('row 1: feature "region" must be a string without U+0000 or unpaired UTF-16 surrogates');
+      const v2 = await stack.api('POST', `/v2/models/${modelName}/infer`, { inputs: [tensorsFlat[0], { ...tensorsFlat[1], data: ['north', 'south', bad] }] });
+      expect(v2.status).toBe(400);
+      expect(v2.body.error).toBe('Input "region": element 2 (row 2, feature "region") must be a string without U+0000 or unpaired UTF-16 surrogates.');
+    }
+    // The log takes the next requests as usual.
+    const ok = await stack.api('POST', `/v1/models/${modelName}/predict`, { rows });
+    expect(ok.status).toBe(200);
+    await stack.app.predictionLog.flush();
+    expect(stack.app.predictionLog.depth).toBe(0);
+    const logged = await stack.runtime.db.query('select count(*)::int as n from predictions where request_id = $1', [ok.body.requestId]);
+    expect(logged.rows[0].n).toBe(3);
+  });
+
+  it('logs a row as parsed when its text hides a value JSON.parse drops (a duplicate key with a \\u0000)', async () => {
+    // JSON.parse keeps the last of two equal keys; the text as sent still holds the first.
+    const hidden = JSON.stringify({ rows: [rows[0]] }).replace('"region":', '"region":"\\u0000","region":');
+    expect(JSON.parse(hidden).rows[0]).toEqual(rows[0]);
+    const sent = await fetch(`${stack.url}/v1/models/${modelName}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.adminKey}` },
+      body: hidden,
+    });
+    expect(sent.status).toBe(200);
+    await stack.app.predictionLog.flush();
+    expect(stack.app.predictionLog.depth).toBe(0);
+    const logged = await stack.runtime.db.query('select inputs from predictions where request_id = $1', [((await sent.json()) as { requestId: string }).requestId]);
+    expect(logged.rows.map((r) => r.inputs)).toEqual([rows[0]]);
+  });
+
   it('refuses a body over the scoring limit with 413 and the limit, and still scores afterwards', async () => {
     const rowsOverLimit = 100_000; // ~6 MB of JSON: over the 4 MiB limit of the scoring routes
     const big = { inputs: [{ name: 'features', shape: [rowsOverLimit, 5], datatype: 'FP32', data: new Array(rowsOverLimit * 5).fill(12.345678) }, { ...tensorsFlat[1], shape: [rowsOverLimit, 1], data: new Array(rowsOverLimit).fill('north') }] };

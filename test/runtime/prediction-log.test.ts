@@ -3,8 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startEmbeddedPostgres } from '../../lib/runtime/embedded-postgres.js';
+import { freePort } from '../../lib/runtime/ports.js';
 import { PredictionLog, type PredictionRecord, type WriteMethod } from '../../lib/serving/prediction-log.js';
 import { connectDb, supportsCopyFromStdin, type Db } from '../../lib/storage/db.js';
+import { migrate } from '../../lib/storage/migrate.js';
 
 let db: Db;
 let methods: WriteMethod[];
@@ -163,6 +166,22 @@ describe('PredictionLog', () => {
     expect(String(errors[0])).toContain('Not a UUID');
   });
 
+  it('drops only the rows Postgres refuses (U+0000, an unpaired surrogate), writes the rest of their batch and every batch after', async () => {
+    for (const method of methods) await refusedRows(db, method);
+  });
+
+  it('does the same by INSERT on the embedded Postgres (PGlite)', async () => {
+    const embedded = await startEmbeddedPostgres({ port: await freePort() });
+    const pglite = await connectDb(embedded.url, 2);
+    try {
+      await migrate(pglite);
+      await refusedRows(pglite, 'insert');
+    } finally {
+      await pglite.end();
+      await embedded.stop();
+    }
+  });
+
   it('refuses rows beyond its bound instead of dropping or growing', async () => {
     const log = new PredictionLog(db, { method: 'insert', maxQueue: 10, batchSize: 1000, flushIntervalMs: 60_000 });
     expect(log.append(records('bound', 8))).toBe(true);
@@ -174,3 +193,44 @@ describe('PredictionLog', () => {
     expect(log.append(records('bound', 1))).toBe(false);
   });
 });
+
+/**
+ * One batch of 10 with a \u0000 in one row's inputs and an unpaired surrogate in another's, a batch of 10 with a
+ * refused value in its last row's outputs, then a good batch: only the three refused rows are left out, each
+ * reported, and the log goes on.
+ */
+async function refusedRows(target: Db, method: WriteMethod): Promise<void> {
+  const model = `refused-${method}-${randomUUID().slice(0, 8)}`;
+  const errors: unknown[] = [];
+  const log = new PredictionLog(target, { method, batchSize: 10, flushIntervalMs: 60_000, onError: (err) => errors.push(err) });
+  try {
+    const given = records(model, 25);
+    given[3] = { ...given[3], inputs: { city: 'a\u0000b' } };
+    given[4] = { ...given[4], inputs: { city: 'north' } };
+    given[7] = { ...given[7], inputs: { city: '\ud800' } };
+    given[19] = { ...given[19], outputs: { error: 'bad \udc00 label' } };
+    const refused = new Set([given[3].id, given[7].id, given[19].id]);
+    expect(log.append(given)).toBe(true);
+    await log.flush();
+    expect(log.depth, String(errors)).toBe(0);
+    expect(log.written).toBe(22);
+    expect(errors).toHaveLength(3);
+    expect(errors.map(String).join('\n')).toMatch(/unsupported Unicode escape sequence/);
+    expect(errors.map(String).join('\n')).toMatch(/invalid input syntax for type json/);
+    const { rows } = await target.query('select id, inputs from predictions where model_name = $1', [model]);
+    expect(rows.map((r) => r.id).sort()).toEqual(given.filter((r) => !refused.has(r.id)).map((r) => r.id).sort());
+    expect(rows.find((r) => r.id === given[4].id)?.inputs).toEqual({ city: 'north' });
+
+    // Later rows are written as usual.
+    const more = records(model, 5);
+    expect(log.append(more)).toBe(true);
+    await log.flush();
+    expect(log.depth).toBe(0);
+    expect(log.written).toBe(27);
+    expect(errors).toHaveLength(3);
+    const { rows: after } = await target.query('select count(*)::int as n from predictions where model_name = $1', [model]);
+    expect(after[0].n).toBe(27);
+  } finally {
+    await log.close();
+  }
+}

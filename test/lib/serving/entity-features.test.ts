@@ -71,6 +71,11 @@ describe('fillFromOnlineStore', () => {
   it('refuses an entity id that is neither a string nor an integer', async () => {
     const store: Pick<OnlineStore, 'read'> = { read: async () => [] };
     await expect(fillFromOnlineStore(store, [{ customer_id: 1.5 }], views, signature, 'reject')).rejects.toThrow(/row 0: customer_id names an entity of feature view customer/);
+    for (const id of ['c\u0000', '\ud800c']) {
+      await expect(fillFromOnlineStore(store, [{ customer_id: 'c1' }, { customer_id: id }], views, signature, 'reject')).rejects.toThrow(
+        'row 1: customer_id names an entity of feature view customer and must be a string without U+0000 or unpaired UTF-16 surrogates.',
+      );
+    }
     expect(namesEntities([{ customer_id: null }], views)).toBe(false);
     expect(namesEntities([{ merchant_id: 'm' }], views)).toBe(true);
   });

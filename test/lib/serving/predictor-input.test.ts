@@ -33,3 +33,25 @@ describe('rowsToMatrix', () => {
     expect(error(() => rowsToColumns(rows, version))).toBe(message);
   });
 });
+
+describe('rowsToColumns', () => {
+  const mixed = { signature: { features: [{ name: 'a', type: 'float' }, { name: 'city', type: 'string' }] } as unknown as ModelSignature };
+
+  it('takes any well-formed string for a categorical feature, unknown categories and astral characters included', () => {
+    expect(rowsToColumns([{ a: 1, city: 'Zürich 𝔘 ☃' }, { a: null, city: null }, { a: 2, city: '' }], mixed).city).toEqual(['Zürich 𝔘 ☃', null, '']);
+  });
+
+  it('refuses a string Postgres could not store in the prediction log (U+0000, an unpaired surrogate), naming row and feature', () => {
+    const bad = ['a\u0000b', '\ud800', 'x\udc00', '\udc00\ud800', 'ok 𝔘 \ud835'];
+    let message = '';
+    try {
+      rowsToColumns(bad.map((city) => ({ a: 1, city })), mixed);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(
+      "Invalid input for the model's signature (a, city): " + bad.map((_, i) => `row ${i}: feature "city" must be a string without U+0000 or unpaired UTF-16 surrogates`).join('; ') + '.',
+    );
+  });
+});
+

@@ -158,6 +158,14 @@ describe('readInferRequest: rows', () => {
     expect(errorOf(() => requestToRows({ inputs: [{ ...tensors[0], data: [1, 'x', 3, 4] }, tensors[1]] }, mixed))).toMatch(/Input "features": element 1 is "x"/);
   });
 
+  it('refuses a BYTES string Postgres could not store in the prediction log (U+0000, an unpaired surrogate), naming row and feature', () => {
+    const refusal = (i: number) => `Input "region": element ${i} (row ${i}, feature "region") must be a string without U+0000 or unpaired UTF-16 surrogates.`;
+    expect(errorOf(() => requestToRows({ inputs: [tensors[0], { ...tensors[1], data: [['n'], ['s\u0000']] }] }, mixed))).toBe(refusal(1));
+    expect(errorOf(() => requestToRows({ inputs: [tensors[0], { ...tensors[1], shape: [2], data: ['\ud800', 'n'] }] }, mixed))).toBe(refusal(0));
+    expect(errorOf(() => requestToRows({ inputs: [tensors[0], { name: 'region', shape: [2], datatype: 'BYTES', data: ['n', 'x\udfff'] }] }, mixed))).toBe(refusal(1));
+    expect(requestToRows({ inputs: [tensors[0], { ...tensors[1], data: [['𝔘'], ['']] }] }, mixed).map((r) => r.region)).toEqual(['𝔘', '']);
+  });
+
   it('refuses wrong shapes and disagreeing batch sizes', () => {
     expect(errorOf(() => requestToRows({ inputs: [{ ...tensors[0], shape: [4], data: [1, 2, 3, 4] }, tensors[1]] }, mixed))).toMatch(/Input "features" has shape \[4\]; the model takes \[N, 2\]/);
     expect(errorOf(() => requestToRows({ inputs: [{ ...tensors[0], shape: [1, 4] }, tensors[1]] }, mixed))).toMatch(/shape \[1, 4\]; the model takes \[N, 2\]/);

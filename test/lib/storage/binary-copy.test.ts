@@ -1,6 +1,6 @@
 // The binary COPY encoder, byte for byte against the format Postgres documents (COPY ... WITH (FORMAT binary)).
 import { describe, expect, it } from 'vitest';
-import { CopyBinaryWriter } from '../../../lib/storage/binary-copy.js';
+import { CopyBinaryWriter, splitCopyPayload } from '../../../lib/storage/binary-copy.js';
 
 const HEADER = '5047434f50590aff0d0a00' + '00000000' + '00000000';
 
@@ -40,5 +40,25 @@ describe('CopyBinaryWriter', () => {
     w.row(1);
     w.float32(0.5);
     expect(w.finish().toString('hex')).toBe('0001' + '000000043f000000' + 'ffff');
+  });
+
+  it('splits a finished payload after a given row into two finished payloads', () => {
+    const w = new CopyBinaryWriter(8);
+    const rows = ['0003' + '00000004' + '00000001' + 'ffffffff' + '00000002c3a9', '0001' + '0000000801' + Buffer.from('{"a":1}').toString('hex'), '0002' + 'ffffffff' + '00000000'];
+    w.row(3);
+    w.int32(1);
+    w.null();
+    w.text('é');
+    w.row(1);
+    w.jsonb('{"a":1}');
+    w.row(2);
+    w.null();
+    w.text('');
+    const payload = w.finish();
+    expect(payload.toString('hex')).toBe(HEADER + rows.join('') + 'ffff');
+    for (let at = 0; at <= 3; at++) {
+      const [a, b] = splitCopyPayload(payload, at);
+      expect([a.toString('hex'), b.toString('hex')]).toEqual([HEADER + rows.slice(0, at).join('') + 'ffff', HEADER + rows.slice(at).join('') + 'ffff']);
+    }
   });
 });

@@ -2,7 +2,7 @@
 // fill rows naming an entity from the online store, score on the routed version (micro-batched), fall back
 // (fallback version, then the model's declared default answer) when it fails or times out, post-process the
 // answer, score the shadow copy off the answer path, and log every outcome to the prediction log with metrics.
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { OverloadedError, ScoringTimeoutError } from '../errors.js';
 import type { OnlineStore } from '../features/online-store.js';
 import { PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';
@@ -136,7 +136,7 @@ export class ServingService {
   async target(req: { modelName: string; routingKey?: string; version?: number }): Promise<Target> {
     const { modelName } = req;
     const { predictor, watcher, metrics } = this.deps;
-    const requestId = randomUUID();
+    const requestId = uuidv7();
     let arm: ServedArm = 'stable';
     try {
       if (req.version !== undefined) {
@@ -213,7 +213,7 @@ export class ServingService {
     const ids = new Array<string>(n);
     const withIds = new Array<ServedPrediction>(n);
     for (let i = 0; i < n; i++) {
-      ids[i] = randomUUID();
+      ids[i] = uuidv7();
       withIds[i] = { id: ids[i], ...predictions[i] };
     }
     const status = fallback === null ? 'ok' : fallback.to === 'default' ? 'default' : 'fallback';
@@ -291,7 +291,7 @@ export class ServingService {
     const perRow = latencyMs / rows.length;
     const records: PredictionRecord[] = new Array(outputs.length);
     for (let i = 0; i < outputs.length; i++) {
-      records[i] = { id: ids?.[i] ?? randomUUID(), at, modelName, version, arm, inputs: rows[i], outputs: outputs[i], latencyMs: perRow, requestId, status };
+      records[i] = { id: ids?.[i] ?? uuidv7(), at, modelName, version, arm, inputs: rows[i], outputs: outputs[i], latencyMs: perRow, requestId, status };
     }
     return this.deps.log.append(records);
   }

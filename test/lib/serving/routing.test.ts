@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { v7 as uuidv7 } from 'uuid';
 import { bucket, route, type RoutingState } from '../../../lib/serving/routing.js';
 
 const state = (canaryPercent: number, shadowFraction = 0): RoutingState => ({
@@ -17,6 +18,13 @@ describe('routing', () => {
 
   it('splits traffic close to the canary percentage', () => {
     const share = keys.filter((k) => route('m', state(25), k).arm === 'canary').length / keys.length;
+    expect(share).toBeGreaterThan(0.235);
+    expect(share).toBeLessThan(0.265);
+  });
+
+  it('splits request ids (time-ordered UUIDv7, the key when a request names no entity) just as evenly', () => {
+    const ids = Array.from({ length: 20_000 }, () => uuidv7());
+    const share = ids.filter((k) => route('m', state(25), k).arm === 'canary').length / ids.length;
     expect(share).toBeGreaterThan(0.235);
     expect(share).toBeLessThan(0.265);
   });

@@ -2,7 +2,7 @@
 // fill rows naming an entity from the online store, score on the routed version (micro-batched), fall back
 // (fallback version, then the model's declared default answer) when it fails or times out, post-process the
 // answer, score the shadow copy off the answer path, and log every outcome to the prediction log with metrics.
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../util/uuid7.js';
 import { OverloadedError, ScoringTimeoutError } from '../errors.js';
 import type { OnlineStore } from '../features/online-store.js';
 import { PRODUCTION_ALIAS, type ModelVersion } from '../registry/types.js';

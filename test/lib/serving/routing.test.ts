@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../../lib/util/uuid7.js';
 import { bucket, route, type RoutingState } from '../../../lib/serving/routing.js';
 
 const state = (canaryPercent: number, shadowFraction = 0): RoutingState => ({

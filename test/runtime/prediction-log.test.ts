@@ -126,6 +126,41 @@ describe('PredictionLog', () => {
     }
   });
 
+  it('reports the rows a writer thread held as lost when it dies, and starts a new one for the next rows', async () => {
+    if (!methods.includes('copy')) return;
+    const model = `thread-exit-${randomUUID().slice(0, 8)}`;
+    // Refused connections keep the rows in the thread, as a crash mid-outage would find them.
+    const proxy = await postgresProxy(inject('databaseUrl'));
+    const viaProxy = await connectDb(proxy.url);
+    const errors: Error[] = [];
+    const log = new PredictionLog(viaProxy, { method: 'copy', flushIntervalMs: 60_000, onError: (err) => errors.push(err as Error) });
+    try {
+      proxy.setDown(true);
+      expect(log.append(records(model, 40))).toBe(true);
+      await log.flush();
+      expect(log.depth).toBe(40);
+      // No public way to crash the thread: terminate it as an out-of-memory kill or a native fault would end it.
+      const sink = (log as unknown as { sink: { worker?: import('node:worker_threads').Worker } }).sink;
+      const worker = sink.worker!;
+      await worker.terminate();
+      await new Promise((r) => setImmediate(r));
+      expect(log.depth).toBe(0);
+      expect(errors.map((e) => e.message)).toContain('The prediction log writer thread stopped holding 40 rows; they are lost.');
+      proxy.setDown(false);
+      expect(log.append(records(model, 7))).toBe(true);
+      await log.flush();
+      expect(sink.worker).toBeDefined();
+      expect(sink.worker).not.toBe(worker);
+      expect(log.depth).toBe(0);
+      const { rows } = await db.query('select count(*)::int as n from predictions where model_name = $1', [model]);
+      expect(rows[0].n).toBe(7);
+    } finally {
+      await log.close();
+      await viaProxy.end();
+      await proxy.close();
+    }
+  });
+
   it('retries a batch Postgres refused by merging, so rows an earlier attempt committed are not written twice', async () => {
     if (!methods.includes('copy')) return;
     const model = `merge-${randomUUID().slice(0, 8)}`;

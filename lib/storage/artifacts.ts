@@ -63,21 +63,22 @@ export class ArtifactWriter {
     while (at < chunk.byteLength) at += (await this.file.write(chunk, at, chunk.byteLength - at)).bytesWritten;
   }
 
-  /** Flushes to disk and renames the temp file to its sha256 address (a no-op copy if the content is already stored). */
+  /** Flushes to disk and renames the temp file to its sha256 address (neither when the content is already stored). */
   async commit(): Promise<StoredArtifact> {
     if (this.done) throw new Error('ArtifactWriter: commit after commit or abort');
     this.done = true;
     const sha256 = this.hash.digest('hex');
+    const target = this.store.pathFor(sha256);
     try {
-      await this.file.sync();
-      await this.file.close();
-      const target = this.store.pathFor(sha256);
+      // Checked before the fsync: an unchanged source ingested again, or a retried put, costs no disk flush.
       const existing = await stat(target).catch(() => undefined);
       if (existing?.size !== this.size) {
+        await this.file.sync();
         await mkdir(path.dirname(target), { recursive: true });
         await rename(this.tempPath, target);
       }
     } finally {
+      await this.file.close().catch(() => {});
       await rm(this.tempPath, { force: true });
     }
     return { sha256, uri: artifactUri(sha256), bytes: this.size };
@@ -104,14 +105,6 @@ export class ArtifactStore {
     return path.join(this.root, 'tmp');
   }
 
-  /**
-   * A fresh path for a scratch file (same filesystem as the store, so renames are atomic). The caller
-   * removes it; `removeTemp(tag)` removes whatever an earlier, dead attempt with the same tag left.
-   */
-  tempPath(tag = 'anonymous'): string {
-    return path.join(this.tmpDir, `${tagPrefix(tag)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  }
-
   /** Removes every temp and scratch file carrying `tag` (call at the start of a retried attempt). */
   async removeTemp(tag: string): Promise<void> {
     const prefix = `${tagPrefix(tag)}.`;
@@ -119,9 +112,12 @@ export class ArtifactStore {
     await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(path.join(this.tmpDir, n), { force: true })));
   }
 
-  /** Starts a streamed write; see ArtifactWriter. */
-  createWriter(tag?: string): Promise<ArtifactWriter> {
-    return ArtifactWriter.open(this, this.tempPath(tag));
+  /**
+   * Starts a streamed write (see ArtifactWriter) into a fresh temp file on the store's filesystem, so the
+   * commit's rename is atomic; `removeTemp(tag)` removes what an earlier, dead attempt with the same tag left.
+   */
+  createWriter(tag = 'anonymous'): Promise<ArtifactWriter> {
+    return ArtifactWriter.open(this, path.join(this.tmpDir, `${tagPrefix(tag)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`));
   }
 
   /**
@@ -129,14 +125,9 @@ export class ArtifactStore {
    * is a no-op; a crash mid-write leaves only a temp file, never a torn artifact.
    */
   async put(bytes: Uint8Array): Promise<StoredArtifact> {
-    return this.putStream([bytes]);
-  }
-
-  /** Stores a stream of chunks without holding them all: hashed while written to a temp file, then renamed. */
-  async putStream(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, tag?: string): Promise<StoredArtifact> {
-    const writer = await this.createWriter(tag);
+    const writer = await this.createWriter();
     try {
-      for await (const chunk of chunks) await writer.write(chunk);
+      await writer.write(bytes);
       return await writer.commit();
     } catch (err) {
       await writer.abort();

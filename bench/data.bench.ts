@@ -107,9 +107,10 @@ async function ingestOnce(databaseUrl: string, artifactDir: string, name: string
   const db = await connectDb(databaseUrl, 4);
   try {
     await registerContract(db, name, contract);
+    const artifacts = new ArtifactStore(artifactDir);
     const t = process.hrtime.bigint();
-    const version = await ingestDataset({ db, artifacts: new ArtifactStore(artifactDir) }, { name, sourceUri: file });
-    return { seconds: seconds(t), rows: version.rowCount, sha256: version.sha256, bytes: (await stat(new ArtifactStore(artifactDir).pathFor(version.sha256))).size };
+    const version = await ingestDataset({ db, artifacts }, { name, sourceUri: file });
+    return { seconds: seconds(t), rows: version.rowCount, sha256: version.sha256, bytes: (await stat(artifacts.pathFor(version.sha256))).size };
   } finally {
     await db.end();
   }

@@ -55,15 +55,17 @@ export function findBestSplit(
   let bestBin = 0;
   let bestMissingLeft = false;
 
-  // Candidate with (gl, hl, cl) on the left; true when it beats the best so far.
-  const better = (gl: number, hl: number, cl: number): boolean => {
+  // The best is kept in scalars, not an object per improvement: this runs for every bin of every node.
+  const consider = (feature: number, bin: number, missingLeft: boolean, gl: number, hl: number, cl: number) => {
     const cr = C - cl;
     const hr = H - hl;
-    if (cl < minDataInLeaf || cr < minDataInLeaf || hl < minSumHessianInLeaf || hr < minSumHessianInLeaf) return false;
+    if (cl < minDataInLeaf || cr < minDataInLeaf || hl < minSumHessianInLeaf || hr < minSumHessianInLeaf) return;
     const gain = score(gl, hl, lambda) + score(G - gl, hr, lambda) - parentScore;
-    if (!(gain > bestGain)) return false;
+    if (!(gain > bestGain)) return;
     bestGain = gain;
-    return true;
+    bestFeature = feature;
+    bestBin = bin;
+    bestMissingLeft = missingLeft;
   };
 
   for (let q = 0; q < features.length; q++) {
@@ -86,16 +88,16 @@ export function findBestSplit(
       // The right side only shrinks from here: no later threshold can leave it minDataInLeaf rows.
       if (C - cl < minDataInLeaf) break;
       if (cm > 0) {
-        if (better(gl, hl, cl)) [bestFeature, bestBin, bestMissingLeft] = [j, b, false];
-        if (better(gl + gm, hl + hm, cl + cm)) [bestFeature, bestBin, bestMissingLeft] = [j, b, true];
-      } else if (better(gl, hl, cl)) {
+        consider(j, b, false, gl, hl, cl);
+        consider(j, b, true, gl + gm, hl + hm, cl + cm);
+      } else {
         // The node saw no missing value here: send future ones with the majority, as the best guess.
-        [bestFeature, bestBin, bestMissingLeft] = [j, b, cl >= C - cl];
+        consider(j, b, cl >= C - cl, gl, hl, cl);
       }
     }
     // Missing versus everything else: a split LightGBM-style binning finds only through the missing bin.
     // The left side is every value bin: the node's totals less its missing bin.
-    if (cm > 0 && better(G - gm, H - hm, C - cm)) [bestFeature, bestBin, bestMissingLeft] = [j, nb - 1, false];
+    if (cm > 0) consider(j, nb - 1, false, G - gm, H - hm, C - cm);
   }
   return bestFeature < 0 ? null : { feature: bestFeature, bin: bestBin, missingLeft: bestMissingLeft, gain: bestGain };
 }

@@ -100,7 +100,6 @@ export function fitGbdt(train: GbdtData, params: Partial<GbdtParams> & Pick<Gbdt
   const allFeatures = Int32Array.from({ length: f }, (_, j) => j);
   const rows = new Uint32Array(n);
   const scratch = new Uint32Array(n);
-  const goesLeft = new Uint8Array(256);
   const rowCount = sampleSize(n, p.rowSampleFraction);
   const featureCount = sampleSize(f, p.featureSampleFraction);
 
@@ -126,7 +125,6 @@ export function fitGbdt(train: GbdtData, params: Partial<GbdtParams> & Pick<Gbdt
         pool,
         rows: bagRows,
         scratch,
-        goesLeft,
         grad: grad.subarray(k * n, (k + 1) * n),
         hess: hess.subarray(k * n, (k + 1) * n),
         features,

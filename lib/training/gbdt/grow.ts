@@ -23,8 +23,6 @@ export interface GrowInput {
   rows: Uint32Array;
   /** Scratch of at least rows.length entries for the stable partition. */
   scratch: Uint32Array;
-  /** Scratch of 256 entries: the side each bin code takes at the split being applied. */
-  goesLeft: Uint8Array;
   /** Indexed by row id. */
   grad: Float64Array;
   hess: Float64Array;
@@ -70,8 +68,8 @@ interface Partitioned {
  * of the right part. Branch-free: which side a row takes is as good as random, so a branch would mispredict
  * half the time; every row is written to both sides and only the chosen side's cursor advances.
  */
-function partition(input: GrowInput, leaf: OpenLeaf, split: SplitCandidate): Partitioned {
-  const { rows, scratch, grad, hess, goesLeft } = input;
+function partition(input: GrowInput, leaf: OpenLeaf, split: SplitCandidate, goesLeft: Uint8Array): Partitioned {
+  const { rows, scratch, grad, hess } = input;
   const j = split.feature;
   const n = input.columns.length / input.f;
   const column = input.columns.subarray(j * n, (j + 1) * n);
@@ -113,6 +111,8 @@ export interface GrownTree {
 /** Grows one tree; leaf values are -G/(H + lambdaL2) times the learning rate, rounded to float32. */
 export function growTree(input: GrowInput): GrownTree {
   const { params: p, layout, pool, rows } = input;
+  // The side each bin code takes at the split being applied, refilled by every partition.
+  const goesLeft = new Uint8Array(256);
   const tree: Tree = { feature: [], bin: [], threshold: [], missingLeft: [], left: [], right: [], gain: [], leafValue: [] };
 
   const splittable = (leaf: OpenLeaf) =>
@@ -151,7 +151,7 @@ export function growTree(input: GrowInput): GrownTree {
     tree.right.push(0);
     if (leaf.parent >= 0) (leaf.isLeft ? tree.left : tree.right)[leaf.parent] = node;
 
-    const { mid, gl, hl, gr, hr } = partition(input, leaf, split);
+    const { mid, gl, hl, gr, hr } = partition(input, leaf, split, goesLeft);
     const left: OpenLeaf = { start: leaf.start, end: mid, depth: leaf.depth + 1, grad: gl, hess: hl, parent: node, isLeft: true, hist: null, split: null };
     const right: OpenLeaf = { start: mid, end: leaf.end, depth: leaf.depth + 1, grad: gr, hess: hr, parent: node, isLeft: false, hist: null, split: null };
     leaves[pick] = left;

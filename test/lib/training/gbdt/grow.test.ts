@@ -51,7 +51,6 @@ describe('growTree', () => {
       pool: new HistogramPool(3 * s.layout.slots),
       rows: s.all.slice(),
       scratch: new Uint32Array(600),
-      goesLeft: new Uint8Array(256),
       grad: s.grad,
       hess: s.hess,
       features: Int32Array.from({ length: s.f }, (_, j) => j),

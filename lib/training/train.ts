@@ -12,7 +12,7 @@ import type { Db } from '../storage/db.js';
 import { recordRun, type Curves, type RunRecord } from './experiments.js';
 import { checkMetric, defaultMetric, metricValue, standardMetrics, type FittedPipeline } from './fit.js';
 import { buildFrame, type Task, type TrainingFrame } from './frame.js';
-import { inlineRunner, type FitProgress, type FitRunner } from './jobs.js';
+import { inlineRunner, type FitJob, type FitProgress, type FitRunner } from './jobs.js';
 import { frameFeatureViews } from '../features/frame-lineage.js';
 import { processLineage } from './lineage.js';
 import { resolveParams, withParam } from './params.js';
@@ -92,13 +92,13 @@ function curvesOf(fit: FittedPipeline): Curves {
  * `cancelled` (the activity's signal aborted: the workflow or activity was cancelled, or the worker is
  * shutting down) or `failed` when the fit throws. A retried attempt overwrites the same row.
  */
-async function trackedFit<T>(db: Db, run: Omit<RunRecord, 'status'>, signal: AbortSignal | undefined, fit: () => Promise<T>): Promise<T> {
+async function trackedFit(db: Db, run: Omit<RunRecord, 'status'>, ctx: RunContext, job: FitJob, onProgress: (p: FitProgress) => void): Promise<FittedPipeline[]> {
   await recordRun(db, { ...run, status: 'running' });
   try {
-    return await fit();
+    return await (ctx.runner ?? inlineRunner)(job, { signal: ctx.signal, onProgress });
   } catch (err) {
     // The fit's error is what the activity must report; failing to mark the run must not replace it.
-    await recordRun(db, { ...run, status: signal?.aborted ? 'cancelled' : 'failed' }).catch(() => undefined);
+    await recordRun(db, { ...run, status: ctx.signal?.aborted ? 'cancelled' : 'failed' }).catch(() => undefined);
     throw err;
   }
 }
@@ -135,11 +135,8 @@ export async function trainModel(deps: Deps, runId: string, input: TrainingInput
     lineage: { datasetVersionId: version.id, datasetSha256: version.sha256, seed: params.seed, startedBy: input.startedBy ?? null },
   };
   onProgress({ phase: 'fitting', iteration: 0 });
-  const [fit] = await trackedFit(deps.db, run, ctx.signal, () =>
-    (ctx.runner ?? inlineRunner)(
-      { frame, params, tasks: [{ trainRows: split.train, scoreRows }] },
-      { signal: ctx.signal, onProgress: (p: FitProgress) => onProgress({ phase: 'fitting', iteration: p.point.step, loss: p.point.loss }) },
-    ),
+  const [fit] = await trackedFit(deps.db, run, ctx, { frame, params, tasks: [{ trainRows: split.train, scoreRows }] }, (p) =>
+    onProgress({ phase: 'fitting', iteration: p.point.step, loss: p.point.loss }),
   );
   const K = outputWidth(frame);
   const nv = split.validation.length;
@@ -257,14 +254,8 @@ export async function runTrial(deps: Deps, req: TrialRequest, ctx: RunContext = 
     tags: req.input.tags,
     lineage: { datasetVersionId: version.id, seed: params.seed },
   };
-  const fits = await trackedFit(deps.db, run, ctx.signal, () =>
-    (ctx.runner ?? inlineRunner)(
-      { frame, params, tasks: folds },
-      {
-        signal: ctx.signal,
-        onProgress: (p) => onProgress({ phase: 'fitting', trialId: req.trialId, fold: p.task, iteration: p.point.step, loss: p.point.loss, bestScore: req.bestScore }),
-      },
-    ),
+  const fits = await trackedFit(deps.db, run, ctx, { frame, params, tasks: folds }, (p) =>
+    onProgress({ phase: 'fitting', trialId: req.trialId, fold: p.task, iteration: p.point.step, loss: p.point.loss, bestScore: req.bestScore }),
   );
   const sums: Record<string, number> = {};
   const counts: Record<string, number> = {};

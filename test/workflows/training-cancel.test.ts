@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CancelledFailure, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
+import { getRun } from '../../lib/training/experiments.js';
 import { liveFitThreads } from '../../lib/training/thread.js';
 import type { TrainProgress } from '../../lib/training/train.js';
 import { ingestionWorkflow, releaseWorkflowId, trainingWorkflow } from '../../workflows/index.js';
@@ -39,10 +40,7 @@ async function cpuSecondsOver(ms: number): Promise<number> {
   return (used.user + used.system) / 1e6;
 }
 
-async function trackedStatus(runId: string): Promise<string | undefined> {
-  const { rows } = await stack.runtime.db.query<{ status: string }>('select status from experiment_runs where id = $1', [runId]);
-  return rows[0]?.status;
-}
+const trackedStatus = async (runId: string) => (await getRun(stack.runtime.db, runId)).status;
 
 describe('cancelling a training run mid-fit', () => {
   it('stops the fitting thread, records the run as cancelled and registers nothing', async () => {

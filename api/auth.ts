@@ -212,6 +212,7 @@ export function installAuth(app: FastifyInstance, db: Db, options: { cacheMs?: n
   const cacheMs = options.cacheMs ?? 10_000;
   // Keyed by the key as sent: hashing it on every request shows up in the profile. Only the database needs the hash.
   const cache = new RefreshingCache<string, Principal | null>(cacheMs, 10_000);
+  const lookup = (key: string) => findPrincipal(db, key);
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const declared = route.config?.roles;
@@ -233,7 +234,7 @@ export function installAuth(app: FastifyInstance, db: Db, options: { cacheMs?: n
     if (!request.routeOptions.url || roles === undefined || roles === 'public') return;
     const key = requestKey(request);
     if (!key) throw new UnauthorizedError('This route needs an API key: send `Authorization: Bearer <key>` (the first admin key is in <dataDir>/admin-api-key).');
-    const principal = await cache.get(key, () => findPrincipal(db, key));
+    const principal = await cache.get(key, lookup);
     if (!principal) throw new UnauthorizedError('The API key is unknown or revoked.');
     if (!isAllowed(principal, roles)) {
       throw new ForbiddenError(`Key "${principal.name}" (${principal.roles.join(', ')}) may not ${request.method} ${request.routeOptions.url}; it needs one of: ${(roles as readonly Role[]).join(', ')}.`);

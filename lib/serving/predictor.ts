@@ -240,8 +240,14 @@ export class Predictor {
   /** The version an alias points to now: cached for ALIAS_TTL_MS (refreshed ahead), dropped at once when it moves in this process. */
   resolveAlias(modelName: string, alias = PRODUCTION_ALIAS): Promise<ModelVersion> {
     // Only answers are kept: a model without the alias yet must show up as soon as it gets one.
-    return this.aliases.get(`${modelName}@${alias}`, () => getVersionByAlias(this.deps.db, modelName, alias));
+    return this.aliases.get(`${modelName}@${alias}`, this.readAlias);
   }
+
+  /** Reads `model@alias` (split at the last @: an alias has none). */
+  private readonly readAlias = (key: string): Promise<ModelVersion> => {
+    const at = key.lastIndexOf('@');
+    return getVersionByAlias(this.deps.db, key.slice(0, at), key.slice(at + 1));
+  };
 
   /**
    * Validates rows against the version's signature (ValidationError) and scores them, batched with concurrent requests.

@@ -152,12 +152,14 @@ export class ServingConfigCache {
   }
 
   get(modelName: string): Promise<ResolvedServingConfig> {
-    return this.cache.get(modelName, async () => {
-      const config = await getServingConfig(this.db, modelName);
-      if (!config) return EMPTY;
-      return { config, views: config.features ? await entityViews(this.db, config.features.views) : [] };
-    });
+    return this.cache.get(modelName, this.read);
   }
+
+  private readonly read = async (modelName: string): Promise<ResolvedServingConfig> => {
+    const config = await getServingConfig(this.db, modelName);
+    if (!config) return EMPTY;
+    return { config, views: config.features ? await entityViews(this.db, config.features.views) : [] };
+  };
 
   forget(modelName: string): void {
     this.cache.delete(modelName);

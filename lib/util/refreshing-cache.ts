@@ -19,15 +19,18 @@ export class RefreshingCache<K, V> {
     private readonly maxEntries = 1024,
   ) {}
 
-  /** The cached answer for `key`, reading it with `read` when there is none fresh enough. A failed read is not kept. */
-  get(key: K, read: () => Promise<V>): Promise<V> {
+  /**
+   * The cached answer for `key`, reading it with `read(key)` when there is none fresh enough. A failed read is not kept.
+   * `read` takes the key so callers can pass one function made once, not a closure per request.
+   */
+  get(key: K, read: (key: K) => Promise<V>): Promise<V> {
     const now = Date.now();
     const entry = this.entries.get(key);
     if (entry && now - entry.readAt < this.ttlMs) {
       if (!entry.refreshing && now - entry.readAt >= this.ttlMs / 2) this.refresh(key, entry, read, now);
       return entry.value;
     }
-    const fresh: Entry<V> = { value: read(), readAt: now, refreshing: false };
+    const fresh: Entry<V> = { value: read(key), readAt: now, refreshing: false };
     fresh.value.catch(() => {
       if (this.entries.get(key) === fresh) this.entries.delete(key);
     });
@@ -37,9 +40,9 @@ export class RefreshingCache<K, V> {
     return fresh.value;
   }
 
-  private refresh(key: K, entry: Entry<V>, read: () => Promise<V>, now: number): void {
+  private refresh(key: K, entry: Entry<V>, read: (key: K) => Promise<V>, now: number): void {
     entry.refreshing = true;
-    read().then(
+    read(key).then(
       (value) => {
         // Dropped or replaced meanwhile (e.g. forgotten after a change): this answer may predate the change.
         if (this.entries.get(key) !== entry) return;

@@ -107,10 +107,6 @@ export async function getVersionByAlias(db: Db, modelName: string, alias: string
 }
 
 /**
- * Points an alias at a version and records the move with who and why.
- * Idempotent: moving an alias to where it already points records nothing.
- */
-/**
  * In-process listeners told after an alias move commits, so a serving cache in the same process
  * drops the old answer at once; other processes rely on their cache's short TTL.
  */
@@ -122,13 +118,17 @@ export function onAliasMoved(listener: (modelName: string, alias: string) => voi
   return () => aliasListeners.delete(listener);
 }
 
-/** Tells this process's listeners that an alias moved (called by setAlias after its commit). */
+/** Tells this process's listeners that an alias moved (called after the move's commit). */
 export function notifyAliasMoved(modelName: string, alias: string): void {
   for (const listener of aliasListeners) listener(modelName, alias);
 }
 
+/**
+ * Points an alias at a version and records the move with who and why.
+ * Idempotent: moving an alias to where it already points records nothing.
+ */
 export async function setAlias(db: Db, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
-  const result = await setAliasInTransaction(db, move);
+  const result = await withTransaction(db, (client) => moveAlias(client, move));
   if (result.changed) notifyAliasMoved(move.modelName, move.alias);
   return result;
 }
@@ -150,36 +150,32 @@ async function refuseProductionMoveAwayFromDeployment(client: pg.PoolClient, mov
   );
 }
 
-async function setAliasInTransaction(db: Db, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
-  return withTransaction(db, (client) => moveAlias(client, move));
-}
-
 /** Moves an alias inside the caller's transaction; the caller calls `notifyAliasMoved` after its commit when it changed. */
 export async function moveAlias(client: pg.PoolClient, move: AliasMove): Promise<{ previousVersion: number | null; changed: boolean }> {
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${move.modelName}`]);
-    if (!new RegExp(ALIAS_PATTERN).test(move.alias)) {
-      throw new ValidationError(`Alias ${JSON.stringify(move.alias)} is not a valid name: use lower-case letters, digits, - and _, starting with a letter.`);
-    }
-    const exists = await client.query<{ archived_at: Date | null }>('select archived_at from model_versions where model_name = $1 and version = $2', [move.modelName, move.version]);
-    if (!exists.rows[0]) throw new NotFoundError(`Model ${move.modelName} has no version ${move.version}.`);
-    if (exists.rows[0].archived_at) throw new ConflictError(`${move.modelName} v${move.version} is archived; an alias may not point at it.`);
-    if (move.alias === PRODUCTION_ALIAS) await refuseProductionMoveAwayFromDeployment(client, move);
-    const current = await client.query<{ version: number }>('select version from model_aliases where model_name = $1 and alias = $2', [
-      move.modelName,
-      move.alias,
-    ]);
-    const previousVersion = current.rows[0]?.version ?? null;
-    if (previousVersion === move.version) return { previousVersion, changed: false };
-    await client.query(
-      `insert into model_aliases (model_name, alias, version) values ($1, $2, $3)
-       on conflict (model_name, alias) do update set version = excluded.version, updated_at = now()`,
-      [move.modelName, move.alias, move.version],
-    );
-    await client.query(
-      `insert into alias_history (model_name, alias, version, previous_version, actor, reason, source) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [move.modelName, move.alias, move.version, previousVersion, move.actor, move.reason, move.source],
-    );
-    return { previousVersion, changed: true };
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`model:${move.modelName}`]);
+  if (!new RegExp(ALIAS_PATTERN).test(move.alias)) {
+    throw new ValidationError(`Alias ${JSON.stringify(move.alias)} is not a valid name: use lower-case letters, digits, - and _, starting with a letter.`);
+  }
+  const exists = await client.query<{ archived_at: Date | null }>('select archived_at from model_versions where model_name = $1 and version = $2', [move.modelName, move.version]);
+  if (!exists.rows[0]) throw new NotFoundError(`Model ${move.modelName} has no version ${move.version}.`);
+  if (exists.rows[0].archived_at) throw new ConflictError(`${move.modelName} v${move.version} is archived; an alias may not point at it.`);
+  if (move.alias === PRODUCTION_ALIAS) await refuseProductionMoveAwayFromDeployment(client, move);
+  const current = await client.query<{ version: number }>('select version from model_aliases where model_name = $1 and alias = $2', [
+    move.modelName,
+    move.alias,
+  ]);
+  const previousVersion = current.rows[0]?.version ?? null;
+  if (previousVersion === move.version) return { previousVersion, changed: false };
+  await client.query(
+    `insert into model_aliases (model_name, alias, version) values ($1, $2, $3)
+     on conflict (model_name, alias) do update set version = excluded.version, updated_at = now()`,
+    [move.modelName, move.alias, move.version],
+  );
+  await client.query(
+    `insert into alias_history (model_name, alias, version, previous_version, actor, reason, source) values ($1, $2, $3, $4, $5, $6, $7)`,
+    [move.modelName, move.alias, move.version, previousVersion, move.actor, move.reason, move.source],
+  );
+  return { previousVersion, changed: true };
 }
 
 export async function setTrainingRunStatus(db: Db, runId: string, status: string): Promise<void> {

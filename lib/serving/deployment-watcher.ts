@@ -119,9 +119,9 @@ export class DeploymentWatcher {
       // Anything that changed while we were not listening.
       void this.refresh();
     } catch (err) {
-      // The connection's error handler has already released it and scheduled the retry, or close() took it.
-      if (client && this.listener !== client) return;
       if (client) {
+        // The connection's error handler has already released it and scheduled the retry, or close() took it.
+        if (this.listener !== client) return;
         this.listener = undefined;
         client.release(err as Error);
       }

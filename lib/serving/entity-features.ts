@@ -65,18 +65,19 @@ export function mergeEntityFeatures(
   const filled = rows.map((row, i) => {
     const out: FeatureRow = {};
     const named: EntityLookup[] = [];
-    views.forEach((view, j) => {
+    for (let j = 0; j < views.length; j++) {
+      const view = views[j];
       const found = readings.get(view.name)?.get(i);
-      if (!found) return;
+      if (!found) continue;
       named.push({ view: view.name, entityId: found.entityId, status: found.status });
       const wanted = given[j].filter((f) => !(f.name in row));
       if (found.status !== 'present' && onMissing === 'reject' && wanted.length > 0) {
         const why = found.status === 'expired' ? `older than the view's TTL of ${found.ttlSeconds} s` : 'never materialized';
         problems.push(`row ${i}: entity ${view.joinKey}=${JSON.stringify(found.entityId)} has no value in feature view ${view.name} (${found.status}: ${why}) for ${wanted.map((f) => f.name).join(', ')}`);
-        return;
+        continue;
       }
       for (const f of wanted) out[f.name] = asFeature(found.values[f.name] ?? null, f.type);
-    });
+    }
     for (const [k, v] of Object.entries(row)) if (!keys.has(k)) out[k] = v;
     lookups.push(named);
     return out;

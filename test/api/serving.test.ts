@@ -1,14 +1,13 @@
 // Online scoring through HTTP: prediction ids, the prediction log, Prometheus metrics, load shedding, the
 // body limit, features from the online store by entity id, post-processing, and the declared default answer.
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDataset } from '../../lib/data/datasets.js';
-import { creditCsv, DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
+import { DEMO_DATASET } from '../../lib/demo/credit-dataset.js';
 import { datasetSource, entity, featureView } from '../../lib/features/declaration.js';
 import { materializeFeatureView } from '../../lib/features/online.js';
 import type { FeatureRow, Predictor } from '../../lib/serving/predictor.js';
 import { startStack, waitFor, type Stack } from '../setup/harness.js';
+import { trainUntilApproval } from '../setup/demo-training.js';
 
 let stack: Stack;
 const modelName = `serving-${Date.now()}`;
@@ -16,18 +15,8 @@ const row = { income: 42.5, debt_ratio: 0.61, age: 29, late_payments: 2, utiliza
 
 beforeAll(async () => {
   stack = await startStack();
-  const csv = path.join(stack.tmpDir, 'credit.csv');
-  await writeFile(csv, creditCsv(300, 3));
-  const ds = await stack.api('POST', '/v1/datasets', { name: `serving-${Date.now()}`, uri: csv });
-  const run = await stack.api('POST', '/v1/training-runs', {
-    modelName,
-    datasetVersionId: ds.body.id,
-    target: DEMO_DATASET.target,
-    features: [...DEMO_DATASET.features],
-    startedBy: 'alice',
-  });
-  await waitFor(() => stack.api('GET', `/v1/training-runs/${run.body.id}`), (r) => r.body.release?.stage === 'awaiting_approval');
-  const approved = await stack.api('POST', `/v1/approvals/${run.body.id}`, { decision: 'approve', reason: 'serving test' }, { key: await stack.keyFor('bob', ['approver']) });
+  const runId = await trainUntilApproval(stack, modelName, 3);
+  const approved = await stack.api('POST', `/v1/approvals/${runId}`, { decision: 'approve', reason: 'serving test' }, { key: await stack.keyFor('bob', ['approver']) });
   expect(approved.status).toBe(200);
   await waitFor(() => stack.api('POST', `/v1/models/${modelName}/predict`, { rows: [row] }), (r) => r.status === 200);
 });

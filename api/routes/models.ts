@@ -14,7 +14,6 @@ import {
   archiveVersion,
   getApprovalPolicy,
   getGateConfig,
-  getModelVersion,
   listModels,
   listModelVersions,
   modelExists,

@@ -314,7 +314,7 @@ export function checkOutputSelection(signature: ModelSignature, selected?: strin
  */
 export function predictionsToOutputs(predictions: Prediction[], signature: ModelSignature, outputs: V2TensorMetadata[], selected?: string[]): V2ResponseOutput[] {
   const n = predictions.length;
-  const { label, probabilities } = signature.outputs;
+  const { probabilities } = signature.outputs;
   const classes = signatureLookups(signature).classes;
   const c = classes.length;
   return checkOutputSelection(signature, selected).map((name): V2ResponseOutput => {

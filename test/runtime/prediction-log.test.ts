@@ -49,6 +49,20 @@ async function postgresProxy(databaseUrl: string): Promise<{ url: string; setDow
   };
 }
 
+/** A log whose connections go through a refusable proxy (as a Postgres restart would refuse them), closed after `use`. */
+async function withProxiedLog(options: ConstructorParameters<typeof PredictionLog>[1], use: (log: PredictionLog, proxy: { setDown(down: boolean): void }) => Promise<void>): Promise<void> {
+  const proxy = await postgresProxy(inject('databaseUrl'));
+  const viaProxy = await connectDb(proxy.url);
+  const log = new PredictionLog(viaProxy, options);
+  try {
+    await use(log, proxy);
+  } finally {
+    await log.close();
+    await viaProxy.end();
+    await proxy.close();
+  }
+}
+
 function records(model: string, n: number): PredictionRecord[] {
   return Array.from({ length: n }, (_, i) => ({
     id: randomUUID(),
@@ -101,12 +115,8 @@ describe('PredictionLog', () => {
   it('keeps a batch whose write failed queued, and writes it on a later flush', async () => {
     for (const method of methods) {
       const model = `retry-${method}-${randomUUID().slice(0, 8)}`;
-      // The log's connections go through a proxy that can refuse them, as a Postgres restart would.
-      const proxy = await postgresProxy(inject('databaseUrl'));
-      const viaProxy = await connectDb(proxy.url);
       const errors: unknown[] = [];
-      const log = new PredictionLog(viaProxy, { method, batchSize: 100, flushIntervalMs: 60_000, onError: (err) => errors.push(err) });
-      try {
+      await withProxiedLog({ method, batchSize: 100, flushIntervalMs: 60_000, onError: (err) => errors.push(err) }, async (log, proxy) => {
         proxy.setDown(true);
         expect(log.append(records(model, 250))).toBe(true);
         await log.flush();
@@ -118,23 +128,16 @@ describe('PredictionLog', () => {
         expect(log.depth).toBe(0);
         const { rows } = await db.query('select count(*)::int as n, count(distinct id)::int as ids from predictions where model_name = $1', [model]);
         expect(rows[0]).toEqual({ n: 260, ids: 260 });
-      } finally {
-        await log.close();
-        await viaProxy.end();
-        await proxy.close();
-      }
+      });
     }
   });
 
   it('reports the rows a writer thread held as lost when it dies, and starts a new one for the next rows', async () => {
     if (!methods.includes('copy')) return;
     const model = `thread-exit-${randomUUID().slice(0, 8)}`;
-    // Refused connections keep the rows in the thread, as a crash mid-outage would find them.
-    const proxy = await postgresProxy(inject('databaseUrl'));
-    const viaProxy = await connectDb(proxy.url);
     const errors: Error[] = [];
-    const log = new PredictionLog(viaProxy, { method: 'copy', flushIntervalMs: 60_000, onError: (err) => errors.push(err as Error) });
-    try {
+    // Refused connections keep the rows in the thread, as a crash mid-outage would find them.
+    await withProxiedLog({ method: 'copy', flushIntervalMs: 60_000, onError: (err) => errors.push(err as Error) }, async (log, proxy) => {
       proxy.setDown(true);
       expect(log.append(records(model, 40))).toBe(true);
       await log.flush();
@@ -154,11 +157,7 @@ describe('PredictionLog', () => {
       expect(log.depth).toBe(0);
       const { rows } = await db.query('select count(*)::int as n from predictions where model_name = $1', [model]);
       expect(rows[0].n).toBe(7);
-    } finally {
-      await log.close();
-      await viaProxy.end();
-      await proxy.close();
-    }
+    });
   });
 
   it('retries a batch Postgres refused by merging, so rows an earlier attempt committed are not written twice', async () => {
